@@ -1,0 +1,1 @@
+"""doanbot: a chat bot for the Ho Chi Minh Communist Youth Union on Telegram and Zalo."""

@@ -1,0 +1,63 @@
+"""All settings in one object, read once from the environment (prefix ``DOANBOT_``) or ``.env``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DB_PATH = Path("data") / "doanbot.sqlite3"
+
+
+class Settings(BaseSettings):
+    """Settings of one bot deployment. Secrets are ``SecretStr`` so they never print."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="DOANBOT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = f"sqlite+aiosqlite:///{DEFAULT_DB_PATH}"
+
+    telegram_token: SecretStr | None = None
+    telegram_api_url: str = "https://api.telegram.org"
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_bot_username: str | None = None
+
+    zalo_token: SecretStr | None = None
+    zalo_api_url: str = "https://bot-api.zaloplatforms.com"
+    zalo_webhook_secret: SecretStr | None = None
+
+    webhook_host: str = "0.0.0.0"
+    webhook_port: int = 8080
+    # Public HTTPS address of this server; when set, `run --webhook` registers the webhooks.
+    public_url: str | None = None
+
+    timezone: str = "Asia/Ho_Chi_Minh"
+    default_locale: str = "vi"
+
+    # How long an unfinished conversation waits before it is dropped.
+    flow_timeout_minutes: int = Field(default=30, ge=1)
+    invite_valid_days: int = Field(default=30, ge=1)
+    link_code_valid_minutes: int = Field(default=15, ge=1)
+    # Attempts for an incoming event before it is given up (database hiccups).
+    inbox_max_attempts: int = Field(default=5, ge=1)
+    # Attempts for one outgoing message on network errors and 5xx.
+    outbox_max_attempts: int = Field(default=6, ge=1)
+    # Processed-update records and sent replies are kept this long, then pruned.
+    retention_days: int = Field(default=7, ge=1)
+
+    log_level: str = "INFO"
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return bool(self.telegram_token and self.telegram_token.get_secret_value())
+
+    @property
+    def zalo_enabled(self) -> bool:
+        return bool(self.zalo_token and self.zalo_token.get_secret_value())

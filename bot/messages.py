@@ -1,0 +1,104 @@
+"""Channel-neutral message types: what adapters produce and what flows answer with.
+
+Adapters in ``bot.telegram`` and ``bot.zalo`` turn platform updates into one
+:class:`Incoming` and render :class:`Outgoing` actions; flows in ``handlers``
+only ever see these types, never an aiogram or httpx object.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+class Channel(enum.StrEnum):
+    TELEGRAM = "telegram"
+    ZALO = "zalo"
+
+
+class ChatKind(enum.StrEnum):
+    PRIVATE = "private"
+    GROUP = "group"
+
+
+@dataclass(frozen=True, slots=True)
+class Incoming:
+    """One thing a person did: sent text, pressed a button, sent a photo."""
+
+    channel: Channel
+    update_key: str  # platform's id for de-duplication (update_id, message_id)
+    chat_id: str
+    user_id: str
+    received_at: datetime
+    chat_kind: ChatKind = ChatKind.PRIVATE
+    text: str | None = None
+    # A pressed button: the raw callback data and the platform's ids for answering it
+    callback_data: str | None = None
+    callback_id: str | None = None
+    message_ref: str | None = None  # the bot message the button was on
+    display_name: str | None = None
+    language_code: str | None = None
+    has_media: bool = False  # a photo, sticker or anything we cannot read as text
+
+    @property
+    def user_key(self) -> str:
+        """Serialisation key: events of one person in one chat are handled in order."""
+        return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["received_at"] = self.received_at.isoformat()
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Incoming:
+        data = dict(data)
+        data["channel"] = Channel(data["channel"])
+        data["chat_kind"] = ChatKind(data["chat_kind"])
+        data["received_at"] = datetime.fromisoformat(data["received_at"])
+        return cls(**data)
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One option of a question. ``key`` is stable and short; ``label`` is shown."""
+
+    key: str
+    label: str
+
+
+@dataclass(slots=True)
+class Outgoing:
+    """One action towards a chat, already translated.
+
+    kind:
+      ``send``   a new message (text, optional choices, optional photo URL)
+      ``edit``   replace the text of the bot message ``message_ref`` and drop its buttons
+                 (channels that cannot edit send ``text`` as a new message, or skip it
+                 when ``skip_if_no_edit``)
+      ``answer`` acknowledge a pressed button (``callback_id``) with a short notice
+    """
+
+    kind: str
+    chat_id: str
+    text: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    nonce: str | None = None  # the question's nonce: pressed buttons carry it back
+    message_ref: str | None = None
+    callback_id: str | None = None
+    photo_url: str | None = None
+    skip_if_no_edit: bool = True
+    hint: str = ""  # how to answer by text, shown under a numbered menu
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["choices"] = [[c.key, c.label] for c in self.choices]
+        return data
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Outgoing:
+        data = dict(data)
+        data["choices"] = [Choice(k, label) for k, label in data.get("choices", [])]
+        return cls(**data)

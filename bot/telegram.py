@@ -1,0 +1,236 @@
+"""Telegram on aiogram 3: updates in as ``Incoming``, ``Outgoing`` out as API calls.
+
+aiogram handlers stay thin: they build an ``Incoming`` and store it in the inbox.
+Polling runs with ``handle_as_tasks=False`` so an update is stored before the next
+getUpdates confirms it: a crash in between means Telegram sends it again, and the
+inbox's unique key makes the repeat harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+    TelegramServerError,
+)
+from aiogram.types import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
+from aiohttp import web
+
+from bot.channels import Rejected, RetryLater, Transient, Unreachable
+from bot.messages import Channel, ChatKind, Incoming, Outgoing
+from bot.textsplit import split_text
+
+log = logging.getLogger(__name__)
+
+TEXT_LIMIT = 4096
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+Accept = Callable[[Incoming], Awaitable[bool]]
+
+
+def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
+    """Choices as inline buttons: two per row when every label is short, else one."""
+    if not out.choices:
+        return None
+    buttons = [
+        InlineKeyboardButton(text=c.label, callback_data=f"{out.nonce}:{c.key}")
+        for c in out.choices
+    ]
+    width = 2 if all(len(c.label) <= 14 for c in out.choices) else 1
+    rows = [buttons[i : i + width] for i in range(0, len(buttons), width)]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def from_message(update_id: int, message: Message) -> Incoming | None:
+    user = message.from_user
+    if user is None or user.is_bot:
+        return None
+    return Incoming(
+        channel=Channel.TELEGRAM,
+        update_key=str(update_id),
+        chat_id=str(message.chat.id),
+        user_id=str(user.id),
+        received_at=datetime.now(UTC),
+        chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
+        text=message.text if message.text is not None else message.caption,
+        display_name=user.full_name,
+        language_code=user.language_code,
+        has_media=message.text is None,
+    )
+
+
+def from_callback(update_id: int, query: CallbackQuery) -> Incoming | None:
+    if query.message is None:
+        return None
+    chat = query.message.chat
+    return Incoming(
+        channel=Channel.TELEGRAM,
+        update_key=str(update_id),
+        chat_id=str(chat.id),
+        user_id=str(query.from_user.id),
+        received_at=datetime.now(UTC),
+        chat_kind=ChatKind.PRIVATE if chat.type == "private" else ChatKind.GROUP,
+        callback_data=query.data or "",
+        callback_id=query.id,
+        message_ref=str(query.message.message_id),
+        display_name=query.from_user.full_name,
+        language_code=query.from_user.language_code,
+    )
+
+
+class TelegramChannel:
+    """One Telegram bot: receiving (polling or webhook) and delivering."""
+
+    channel = Channel.TELEGRAM
+
+    def __init__(self, token: str, api_url: str, accept: Accept, webhook_secret: str | None) -> None:
+        session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
+        self.bot = Bot(token=token, session=session)
+        self.webhook_secret = webhook_secret
+        self._accept = accept
+        self.dispatcher = Dispatcher()
+        router = Router(name="doanbot")
+        router.message.register(self._on_message)
+        router.callback_query.register(self._on_callback)
+        self.dispatcher.include_router(router)
+        self._polling: asyncio.Task[None] | None = None
+
+    async def _on_message(self, message: Message, event_update: Update) -> None:
+        incoming = from_message(event_update.update_id, message)
+        if incoming is not None:
+            await self._store(incoming)
+
+    async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
+        incoming = from_callback(event_update.update_id, query)
+        if incoming is not None:
+            await self._store(incoming)
+
+    async def _store(self, incoming: Incoming) -> None:
+        await self._accept(incoming)
+
+    # --- receiving ---------------------------------------------------------
+    async def start_polling(self, accept_with_retry: Accept) -> None:
+        """Long polling; updates are stored (retrying while the database is down) in order."""
+        self._accept = accept_with_retry
+        await self.bot.delete_webhook(drop_pending_updates=False)
+        self._polling = asyncio.create_task(
+            self.dispatcher.start_polling(
+                self.bot,
+                polling_timeout=25,
+                handle_as_tasks=False,
+                allowed_updates=ALLOWED_UPDATES,
+                handle_signals=False,
+                close_bot_session=False,
+            )
+        )
+
+    async def stop_polling(self) -> None:
+        if self._polling is not None:
+            try:
+                await self.dispatcher.stop_polling()
+            except RuntimeError:
+                pass
+            self._polling.cancel()
+            await asyncio.gather(self._polling, return_exceptions=True)
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        """The webhook endpoint: check the secret, store the update, then say 200."""
+        if self.webhook_secret is not None:
+            given = request.headers.get(SECRET_HEADER, "")
+            if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+                return web.Response(status=401)
+        try:
+            update = Update.model_validate(await request.json(), context={"bot": self.bot})
+        except ValueError:
+            return web.Response(status=400)
+        try:
+            await self.dispatcher.feed_update(self.bot, update)
+        except Exception:
+            log.exception("could not store telegram update; Telegram will retry")
+            return web.Response(status=500)
+        return web.Response(status=200)
+
+    async def set_webhook(self, url: str) -> None:
+        await self.bot.set_webhook(
+            url, secret_token=self.webhook_secret, allowed_updates=ALLOWED_UPDATES
+        )
+
+    async def set_commands(self, commands: dict[str, list[tuple[str, str]]]) -> None:
+        """Register the command list per language ("" = default for everyone)."""
+        for language, items in commands.items():
+            await self.bot.set_my_commands(
+                [BotCommand(command=name, description=text[:256]) for name, text in items],
+                language_code=language or None,
+            )
+
+    async def username(self) -> str | None:
+        me = await self.bot.get_me()
+        return me.username
+
+    async def close(self) -> None:
+        await self.stop_polling()
+        await self.bot.session.close()
+
+    # --- delivering --------------------------------------------------------
+    async def deliver(self, out: Outgoing) -> None:
+        try:
+            await self._deliver(out)
+        except TelegramRetryAfter as exc:
+            raise RetryLater(float(exc.retry_after)) from exc
+        except TelegramForbiddenError as exc:
+            raise Unreachable(exc.message) from exc
+        except TelegramBadRequest as exc:
+            if _harmless(out, exc.message):
+                return
+            raise Rejected(exc.message) from exc
+        except (TelegramNetworkError, TelegramServerError) as exc:
+            raise Transient(exc.message) from exc
+        except TelegramAPIError as exc:
+            raise Rejected(exc.message) from exc
+
+    async def _deliver(self, out: Outgoing) -> None:
+        chat_id: Any = out.chat_id
+        if out.kind == "answer":
+            await self.bot.answer_callback_query(out.callback_id or "", text=out.text or None)
+        elif out.kind == "edit":
+            await self.bot.edit_message_text(
+                text=out.text[:TEXT_LIMIT], chat_id=chat_id, message_id=int(out.message_ref or 0)
+            )
+        elif out.photo_url:
+            await self.bot.send_photo(chat_id, out.photo_url, caption=out.text[:1024] or None)
+        else:
+            parts = split_text(out.text, TEXT_LIMIT)
+            for i, part in enumerate(parts):
+                last = i == len(parts) - 1
+                await self.bot.send_message(
+                    chat_id, part, reply_markup=keyboard(out) if last else None
+                )
+
+
+def _harmless(out: Outgoing, message: str) -> bool:
+    """Edits that change nothing and answers to buttons pressed long ago need no retry."""
+    text = message.lower()
+    if out.kind == "edit" and ("not modified" in text or "not found" in text):
+        return True
+    return out.kind == "answer" and "query is too old" in text

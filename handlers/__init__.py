@@ -1,0 +1,1 @@
+"""Channel-agnostic conversation flows. Nothing here imports aiogram or httpx."""

@@ -1,0 +1,13 @@
+"""Importing this module registers every flow and command."""
+
+from __future__ import annotations
+
+import handlers.join
+import handlers.link
+import handlers.menu
+import handlers.mydata  # noqa: F401
+from handlers.base import REGISTRY, Registry
+
+
+def load() -> Registry:
+    return REGISTRY

@@ -1,0 +1,1 @@
+"""The clock: APScheduler jobs that find due work in the database."""

@@ -1,0 +1,1 @@
+"""Persistence: tables, the database engine, repositories and the unit of work."""

@@ -1,0 +1,236 @@
+"""Tables. Times are UTC; a unit tree uses a materialised path ("/1/4/9/")."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from storage.types import UTCDateTime, path_type, utcnow
+
+
+class Role(enum.StrEnum):
+    MEMBER = "member"
+    SECRETARY = "secretary"
+    DEPUTY = "deputy"
+    CADRE = "cadre"
+    STANDING = "standing"
+    INSPECTOR = "inspector"
+    ADMIN = "admin"
+
+
+LEADER_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY, Role.STANDING, Role.ADMIN})
+
+
+class PersonStatus(enum.StrEnum):
+    INVITED = "invited"  # imported from a roster; has not joined or agreed yet
+    ACTIVE = "active"
+    DELETED = "deleted"  # withdrew consent; personal data erased, the row is a tombstone
+
+
+def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Any:
+    return Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), index=True,
+                         nullable=nullable),
+    )
+
+
+def _time(*, nullable: bool = False, index: bool = False) -> Any:
+    if nullable:
+        return Field(default=None, sa_type=UTCDateTime, nullable=True, index=index)
+    return Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False, index=index)
+
+
+class Unit(SQLModel, table=True):
+    """A union unit (province, grassroots union, branch...) in a tree of any depth."""
+
+    __tablename__ = "unit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=64, unique=True)
+    name: str = Field(max_length=255)
+    kind: str = Field(max_length=64)
+    parent_id: int | None = _fk("unit.id", ondelete="RESTRICT", nullable=True)
+    path: str = Field(default="", sa_type=path_type(), index=True)
+    depth: int = 0
+    created_at: datetime = _time()
+
+
+class Person(SQLModel, table=True):
+    __tablename__ = "person"
+
+    id: int | None = Field(default=None, primary_key=True)
+    full_name: str | None = Field(default=None, max_length=100)
+    locale: str = Field(default="vi", max_length=8)
+    status: str = Field(default=PersonStatus.ACTIVE, max_length=16)
+    created_at: datetime = _time()
+    deleted_at: datetime | None = _time(nullable=True)
+
+
+class Membership(SQLModel, table=True):
+    """A person's role in a unit."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("person_id", "unit_id", "role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    role: str = Field(max_length=16)
+    created_at: datetime = _time()
+
+
+class ChannelIdentity(SQLModel, table=True):
+    """A person's account on one channel, and whether we can still reach it."""
+
+    __tablename__ = "channel_identity"
+    __table_args__ = (UniqueConstraint("channel", "platform_user_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    channel: str = Field(max_length=16)
+    platform_user_id: str = Field(max_length=64)
+    chat_id: str = Field(max_length=64)
+    reachable: bool = True
+    blocked_at: datetime | None = _time(nullable=True)
+    last_seen_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+
+
+class Invite(SQLModel, table=True):
+    """An invitation to a unit and role; personal when ``person_id`` is set (roster import)."""
+
+    __tablename__ = "invite"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    role: str = Field(max_length=16)
+    person_id: int | None = _fk("person.id", nullable=True)
+    created_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    max_uses: int | None = None
+    uses: int = 0
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    revoked_at: datetime | None = _time(nullable=True)
+
+
+class Consent(SQLModel, table=True):
+    """Proof of consent: which text version, when, and when withdrawn. Kept after deletion."""
+
+    __tablename__ = "consent"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    purpose: str = Field(max_length=32)
+    text_version: str = Field(max_length=32)
+    channel: str = Field(max_length=16)
+    given_at: datetime = _time()
+    withdrawn_at: datetime | None = _time(nullable=True)
+
+
+class LinkCode(SQLModel, table=True):
+    """A one-time code that links a second channel to an existing person."""
+
+    __tablename__ = "link_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    person_id: int = _fk("person.id")
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = _time(nullable=True)
+
+
+class Conversation(SQLModel, table=True):
+    """Where one person is in a flow, keyed by (channel, chat, user)."""
+
+    __tablename__ = "conversation"
+
+    channel: str = Field(primary_key=True, max_length=16)
+    chat_id: str = Field(primary_key=True, max_length=64)
+    user_id: str = Field(primary_key=True, max_length=64)
+    flow: str = Field(max_length=32)
+    step: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The open question: its choices and a nonce that pressed buttons must carry back.
+    choices: list[list[str]] = Field(default_factory=list, sa_type=JSON)
+    nonce: str = Field(default="", max_length=16)
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    updated_at: datetime = _time()
+
+
+class InboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class InboxEvent(SQLModel, table=True):
+    """Every update received, stored before it is acknowledged to the platform.
+
+    The unique (channel, update_key) makes a repeated update a no-op; a pending row
+    left by a crash is processed after restart. The payload is cleared once processed.
+    """
+
+    __tablename__ = "inbox_event"
+    __table_args__ = (
+        UniqueConstraint("channel", "update_key"),
+        Index("ix_inbox_pending", "status", "user_key", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    channel: str = Field(max_length=16)
+    update_key: str = Field(max_length=64)
+    user_key: str = Field(max_length=160)
+    payload: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    status: str = Field(default=InboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    received_at: datetime = _time(index=True)
+    processed_at: datetime | None = _time(nullable=True)
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"  # gave up after retries; an operator can retry it
+    UNREACHABLE = "unreachable"  # the person blocked the bot
+
+
+class OutboxMessage(SQLModel, table=True):
+    """An action towards a chat, written in the same transaction as the decision to send it."""
+
+    __tablename__ = "outbox_message"
+    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    dedupe_key: str | None = Field(default=None, max_length=200, unique=True)
+    channel: str = Field(max_length=16)
+    chat_id: str = Field(max_length=64)
+    priority: int = 0  # 0 = interactive reply, higher = bulk
+    payload: dict[str, Any] = Field(sa_type=JSON)
+    status: str = Field(default=OutboxStatus.PENDING, max_length=16)
+    attempts: int = 0
+    not_before: datetime = _time()
+    created_at: datetime = _time()
+    sent_at: datetime | None = _time(nullable=True)
+    last_error: str | None = Field(default=None, max_length=500)
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who changed what, and when."""
+
+    __tablename__ = "audit_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _time(index=True)
+    actor_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    actor: str = Field(default="bot", max_length=32)  # "bot", "cli", "system"
+    action: str = Field(max_length=64)
+    entity: str = Field(max_length=32)
+    entity_id: str | None = Field(default=None, max_length=64)
+    details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)

@@ -1,0 +1,49 @@
+"""One unit of work per event: repositories share a session; nothing commits but ``commit``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from storage.audit import AuditRepository
+from storage.conversations import ConversationRepository
+from storage.db import Database
+from storage.inbox import InboxRepository
+from storage.invites import InviteRepository
+from storage.outbox import OutboxRepository
+from storage.people import PersonRepository
+from storage.units import UnitRepository
+
+
+class UnitOfWork:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.units = UnitRepository(session)
+        self.people = PersonRepository(session)
+        self.invites = InviteRepository(session)
+        self.conversations = ConversationRepository(session)
+        self.inbox = InboxRepository(session)
+        self.outbox = OutboxRepository(session)
+        self.audit = AuditRepository(session)
+
+    async def commit(self) -> None:
+        await self.session.commit()
+
+    async def rollback(self) -> None:
+        await self.session.rollback()
+
+
+@asynccontextmanager
+async def unit_of_work(db: Database) -> AsyncIterator[UnitOfWork]:
+    """Rolls back whatever was not committed when the block ends.
+
+    Closing (rather than ``rollback()``) discards the open transaction without expiring
+    the objects already loaded, so callers may keep reading them afterwards.
+    """
+    async with db.session() as session:
+        try:
+            yield UnitOfWork(session)
+        finally:
+            await session.close()

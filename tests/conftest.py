@@ -1,0 +1,72 @@
+"""Shared fixtures. Set DOANBOT_TEST_DATABASE_URL to run database tests on PostgreSQL too."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.app import App, create_app
+from bot.config import Settings
+from bot.messages import Channel
+from storage.migrate import upgrade_async
+from tests.support import Chat, MovableClock, RecordingChannel
+
+PG_URL = os.environ.get("DOANBOT_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+async def reset_postgres(url: str) -> None:
+    """An empty public schema, so each test starts from the migrations."""
+    import asyncpg
+
+    from storage.db import normalise_url
+
+    dsn = normalise_url(url).replace("postgresql+asyncpg://", "postgresql://")
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "postgresql":
+        assert PG_URL is not None
+        await reset_postgres(PG_URL)
+        url = PG_URL
+    else:
+        url = f"sqlite+aiosqlite:///{tmp_path / 'test.sqlite3'}"
+    await upgrade_async(url)
+    return url
+
+
+@pytest.fixture
+def clock() -> MovableClock:
+    return MovableClock()
+
+
+@pytest.fixture
+async def app(database_url: str, clock: MovableClock) -> AsyncIterator[App]:
+    settings = Settings(database_url=database_url, _env_file=None)  # type: ignore[call-arg]
+    application = create_app(settings, clock=clock)
+    application.channels["telegram"] = RecordingChannel(Channel.TELEGRAM)  # type: ignore[assignment]
+    application.channels["zalo"] = RecordingChannel(Channel.ZALO)  # type: ignore[assignment]
+    application.sender.adapters = application.channels  # type: ignore[assignment]
+    yield application
+    await application.processor.close()
+    await application.sender.close()
+    await application.db.dispose()
+
+
+@pytest.fixture
+def telegram_user(app: App) -> Chat:
+    return Chat(app, app.channels["telegram"], "5001")  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def zalo_user(app: App) -> Chat:
+    return Chat(app, app.channels["zalo"], "zu_7001", display_name="Trần Thị Bình")  # type: ignore[arg-type]
