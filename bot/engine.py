@@ -79,7 +79,7 @@ class ConversationEngine:
             return
         text = (incoming.text or "").strip()
         if not text:
-            ctx.say(ctx.t("input.media_unsupported" if incoming.has_media else "input.empty"))
+            ctx.say(ctx.t("input.media_unsupported") if incoming.has_media else ctx.t("input.empty"))
             ctx.repeat_question()
             return
         step = self.registry.steps.get(f"{ctx.state.flow}.{ctx.state.step}") if ctx.state else None
@@ -106,7 +106,7 @@ class ConversationEngine:
         nonce, _, key = data.partition(":")
         state = ctx.state
         if state is None or nonce != state.nonce:
-            ctx.answer_button(ctx.t("button.expired" if ctx.expired else "button.stale"))
+            ctx.answer_button(ctx.t("button.expired") if ctx.expired else ctx.t("button.stale"))
             return
         choices = {k: label for k, label in state.choices}
         if key not in choices:
@@ -163,6 +163,9 @@ class ConversationEngine:
         result = match_choice(text, choices)
         if result.choice is not None:
             await self._run_step(ctx, Answer(choice=result.choice))
+        elif normalise_code(text) is not None:
+            ctx.finish()  # an invite or link code typed while a question was open
+            await self._no_flow(ctx, text)
         elif result.ambiguous:
             numbered = ", ".join(
                 f"{choices.index(c) + 1}. {c.label}" for c in result.ambiguous

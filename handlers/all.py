@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import handlers.join
+import handlers.leaders
 import handlers.link
 import handlers.menu
 import handlers.mydata  # noqa: F401

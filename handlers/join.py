@@ -12,8 +12,15 @@ from handlers.link import use_link_code
 from handlers.menu import show_menu
 from handlers.people import clean_name, name_problem
 from storage.codes import normalise_code
-from storage.invites import InviteRepository
+from storage.invites import InviteProblem, InviteRepository
 from storage.models import Consent, Invite, Person, PersonStatus, Unit
+
+INVITE_PROBLEMS = {
+    InviteProblem.UNKNOWN: N_("invite.unknown"),
+    InviteProblem.EXPIRED: N_("invite.expired"),
+    InviteProblem.USED_UP: N_("invite.used_up"),
+    InviteProblem.REVOKED: N_("invite.revoked"),
+}
 
 # Bump when the consent text changes: each consent row records the version agreed to.
 CONSENT_VERSION = "2026-11-v1"
@@ -43,7 +50,7 @@ async def _valid_invite(ctx: Context, invite_id: int) -> tuple[Invite, Unit] | N
     problem = InviteRepository.problem(invite, ctx.now)
     if problem is not None or invite is None:
         ctx.finish()
-        ctx.say(ctx.t(f"invite.{problem}"))
+        ctx.say(ctx.t(INVITE_PROBLEMS[problem or InviteProblem.UNKNOWN]))
         return None
     unit = await ctx.uow.units.get(invite.unit_id)
     assert unit is not None
@@ -64,7 +71,7 @@ async def use_code(ctx: Context, raw: str) -> None:
             return
     problem = InviteRepository.problem(invite, ctx.now)
     if problem is not None or invite is None or invite.id is None:
-        ctx.say(ctx.t(f"invite.{problem}"))
+        ctx.say(ctx.t(INVITE_PROBLEMS[problem or InviteProblem.UNKNOWN]))
         return
     unit = await ctx.uow.units.get(invite.unit_id)
     assert unit is not None

@@ -37,7 +37,7 @@ async def use_link_code(ctx: Context, link: LinkCode) -> None:
         return
     if ctx.person is not None:
         same = ctx.person.id == link.person_id
-        ctx.say(ctx.t("link.same_account" if same else "link.other_person"))
+        ctx.say(ctx.t("link.same_account") if same else ctx.t("link.other_person"))
         return
     person = await ctx.uow.people.get(link.person_id)
     if person is None or person.status != PersonStatus.ACTIVE:

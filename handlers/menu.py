@@ -73,8 +73,11 @@ async def menu_command(ctx: Context, _: str) -> None:
 )
 async def help_command(ctx: Context, _: str) -> None:
     lines = [f"/{c.name} – {ctx.t(c.description)}" for c in visible_commands(ctx, menu_only=False)]
-    key = "help.member" if ctx.person else "help.stranger"
-    ctx.say(ctx.t(key, commands="\n".join(lines)))
+    listing = "\n".join(lines)
+    if ctx.person is not None:
+        ctx.say(ctx.t("help.member", commands=listing))
+    else:
+        ctx.say(ctx.t("help.stranger", commands=listing))
     ctx.repeat_question()
 
 
@@ -82,7 +85,7 @@ async def help_command(ctx: Context, _: str) -> None:
 async def cancel(ctx: Context, _: str) -> None:
     had_flow = ctx.state is not None and ctx.state.flow != menu.name
     ctx.finish()
-    ctx.say(ctx.t("cancel.done" if had_flow else "cancel.nothing"))
+    ctx.say(ctx.t("cancel.done") if had_flow else ctx.t("cancel.nothing"))
     if ctx.person is not None:
         await show_menu(ctx)
 

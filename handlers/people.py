@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.i18n import N_
+
 NAME_MAX = 80
 _NAME_CHARS = re.compile(r"^[^\W\d_]+(?:[ '\-.][^\W\d_]+)*$")
 
@@ -21,9 +23,9 @@ def clean_name(text: str) -> str:
 def name_problem(name: str) -> str | None:
     """A catalog key saying what is wrong with ``name``, or None when it is fine."""
     if len(name) > NAME_MAX:
-        return "name.too_long"
+        return N_("name.too_long")
     if not _NAME_CHARS.match(name):
-        return "name.invalid"
+        return N_("name.invalid")
     if len(name.split()) < 2:
-        return "name.too_short"
+        return N_("name.too_short")
     return None
