@@ -33,6 +33,7 @@ from aiogram.types import (
     InlineKeyboardMarkup,
     Message,
     Update,
+    User,
 )
 from aiohttp import web
 
@@ -62,6 +63,13 @@ def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
+def display_name(user: User) -> str:
+    """Vietnamese write the family name first; Telegram's two fields are Western-ordered."""
+    if user.last_name and (user.language_code or "").startswith("vi"):
+        return f"{user.last_name} {user.first_name}"
+    return user.full_name
+
+
 def from_message(update_id: int, message: Message) -> Incoming | None:
     user = message.from_user
     if user is None or user.is_bot:
@@ -74,7 +82,7 @@ def from_message(update_id: int, message: Message) -> Incoming | None:
         received_at=datetime.now(UTC),
         chat_kind=ChatKind.PRIVATE if message.chat.type == "private" else ChatKind.GROUP,
         text=message.text if message.text is not None else message.caption,
-        display_name=user.full_name,
+        display_name=display_name(user),
         language_code=user.language_code,
         has_media=message.text is None,
     )
@@ -94,7 +102,7 @@ def from_callback(update_id: int, query: CallbackQuery) -> Incoming | None:
         callback_data=query.data or "",
         callback_id=query.id,
         message_ref=str(query.message.message_id),
-        display_name=query.from_user.full_name,
+        display_name=display_name(query.from_user),
         language_code=query.from_user.language_code,
     )
 
