@@ -90,8 +90,11 @@ class App:
                 await channel.start_polling(self.accept_durably)
         self.scheduler = build_scheduler(self.db, self.settings, self.processor.clock)
         self.scheduler.start()
-        log.info("doanbot running: %s (%s)", ", ".join(self.channels) or "no channel",
-                 "webhook" if webhook else "polling")
+        log.info(
+            "doanbot running: %s (%s)",
+            ", ".join(self.channels) or "no channel",
+            "webhook" if webhook else "polling",
+        )
 
     async def _serve_webhooks(self) -> None:
         app = web.Application()

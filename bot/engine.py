@@ -46,8 +46,8 @@ class ConversationEngine:
             identity.last_seen_at = now
             if not identity.reachable:  # they wrote to us, so they unblocked the bot
                 identity.reachable, identity.blocked_at = True, None
-            identity.chat_id = incoming.chat_id if incoming.chat_kind == ChatKind.PRIVATE else (
-                identity.chat_id
+            identity.chat_id = (
+                incoming.chat_id if incoming.chat_kind == ChatKind.PRIVATE else (identity.chat_id)
             )
             uow.session.add(identity)
             roles = {m.role for m, _ in await uow.people.memberships(person.id)}
@@ -79,7 +79,9 @@ class ConversationEngine:
             return
         text = (incoming.text or "").strip()
         if not text:
-            ctx.say(ctx.t("input.media_unsupported") if incoming.has_media else ctx.t("input.empty"))
+            ctx.say(
+                ctx.t("input.media_unsupported") if incoming.has_media else ctx.t("input.empty")
+            )
             ctx.repeat_question()
             return
         step = self.registry.steps.get(f"{ctx.state.flow}.{ctx.state.step}") if ctx.state else None
@@ -167,9 +169,7 @@ class ConversationEngine:
             ctx.finish()  # an invite or link code typed while a question was open
             await self._no_flow(ctx, text)
         elif result.ambiguous:
-            numbered = ", ".join(
-                f"{choices.index(c) + 1}. {c.label}" for c in result.ambiguous
-            )
+            numbered = ", ".join(f"{choices.index(c) + 1}. {c.label}" for c in result.ambiguous)
             ctx.say(ctx.t("choice.ambiguous", options=numbered))
         else:
             ctx.say(ctx.t("choice.not_understood", n=len(choices)))

@@ -8,6 +8,7 @@ repeat the one message that was in flight, never drop one.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
@@ -60,10 +61,8 @@ class OutboxSender:
                 log.exception("outbox poll failed")
                 started = 0
             if started == 0:
-                try:
+                with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
-                except TimeoutError:
-                    pass
             self._wake.clear()
 
     async def send_due(self) -> int:

@@ -9,6 +9,7 @@ inbox's unique key makes the repeat harmless.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 from collections.abc import Awaitable, Callable
@@ -112,7 +113,9 @@ class TelegramChannel:
 
     channel = Channel.TELEGRAM
 
-    def __init__(self, token: str, api_url: str, accept: Accept, webhook_secret: str | None) -> None:
+    def __init__(
+        self, token: str, api_url: str, accept: Accept, webhook_secret: str | None
+    ) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token=token, session=session)
         self.webhook_secret = webhook_secret
@@ -155,10 +158,8 @@ class TelegramChannel:
 
     async def stop_polling(self) -> None:
         if self._polling is not None:
-            try:
+            with contextlib.suppress(RuntimeError):
                 await self.dispatcher.stop_polling()
-            except RuntimeError:
-                pass
             self._polling.cancel()
             await asyncio.gather(self._polling, return_exceptions=True)
 

@@ -197,11 +197,19 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
     await ctx.uow.people.add_membership(person, unit, invite.role)
     await ctx.uow.invites.use(invite)
     ctx.person, ctx.roles = person, {invite.role}
-    ctx.audit("person.joined", "person", person.id, unit=unit.code, role=invite.role,
-              channel=incoming.channel.value, consent=CONSENT_VERSION)
+    ctx.audit(
+        "person.joined",
+        "person",
+        person.id,
+        unit=unit.code,
+        role=invite.role,
+        channel=incoming.channel.value,
+        consent=CONSENT_VERSION,
+    )
     ctx.finish()
-    welcome = ctx.t("join.welcome", name=person.full_name, unit=unit.name,
-                    role=role_label(ctx, invite.role))
+    welcome = ctx.t(
+        "join.welcome", name=person.full_name, unit=unit.name, role=role_label(ctx, invite.role)
+    )
     await show_menu(ctx, welcome)
 
 
@@ -215,4 +223,3 @@ async def _person_for(ctx: Context, invite: Invite, name: str) -> Person:
             ctx.uow.session.add(listed)
             return listed
     return await ctx.uow.people.add(name, locale, PersonStatus.ACTIVE)
-

@@ -55,6 +55,5 @@ async def use_link_code(ctx: Context, link: LinkCode) -> None:
     ctx.t.locale = person.locale
     ctx.audit("link.channel_added", "person", person.id, channel=incoming.channel.value)
     ctx.finish()
-    intro = ctx.t("link.done", channel=CHANNEL_NAMES[incoming.channel.value],
-                  name=person.full_name)
+    intro = ctx.t("link.done", channel=CHANNEL_NAMES[incoming.channel.value], name=person.full_name)
     await show_menu(ctx, intro)

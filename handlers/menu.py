@@ -16,9 +16,7 @@ def visible_commands(ctx: Context, *, menu_only: bool) -> list[Command]:
         found = [
             c
             for c in REGISTRY.commands.values()
-            if c.public
-            and (c.menu or not menu_only)
-            and (c.roles is None or ctx.roles & c.roles)
+            if c.public and (c.menu or not menu_only) and (c.roles is None or ctx.roles & c.roles)
         ]
     return sorted(found, key=lambda c: c.order)
 

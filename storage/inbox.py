@@ -43,9 +43,7 @@ class InboxRepository:
 
     async def pending_user_keys(self) -> Sequence[str]:
         result = await self.session.exec(
-            select(InboxEvent.user_key)
-            .where(InboxEvent.status == InboxStatus.PENDING)
-            .distinct()
+            select(InboxEvent.user_key).where(InboxEvent.status == InboxStatus.PENDING).distinct()
         )
         return result.all()
 

@@ -34,8 +34,9 @@ class PersonStatus(enum.StrEnum):
 def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Any:
     return Field(
         default=None,
-        sa_column=Column(Integer, ForeignKey(target, ondelete=ondelete), index=True,
-                         nullable=nullable),
+        sa_column=Column(
+            Integer, ForeignKey(target, ondelete=ondelete), index=True, nullable=nullable
+        ),
     )
 
 

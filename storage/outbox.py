@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, func
 from sqlmodel import col, select
@@ -32,7 +33,7 @@ class OutboxRepository:
         not_before: datetime | None = None,
     ) -> bool:
         """Queue one action; with a dedupe key a second identical decision is a no-op."""
-        values = {
+        values: dict[str, Any] = {
             "channel": channel,
             "chat_id": out.chat_id,
             "priority": priority,

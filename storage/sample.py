@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage.models import Role
+from storage.models import Role, Unit
 from storage.uow import UnitOfWork
 
 SAMPLE_UNITS = [
@@ -39,7 +39,7 @@ class SampleInvite:
 
 async def seed_sample_province(uow: UnitOfWork, now: datetime) -> list[SampleInvite]:
     """Create the sample units (if missing) and fresh multi-use invites for them."""
-    units = {}
+    units: dict[str, Unit] = {}
     for code, name, kind, parent_code in SAMPLE_UNITS:
         unit = await uow.units.by_code(code)
         if unit is None:

@@ -20,7 +20,9 @@ def used_keys() -> frozenset[str]:
     keys: set[str] = set()
     for package in ("bot", "handlers", "storage", "scheduler"):
         for _file, _line, message, _comments, _ctx in extract_from_dir(
-            ROOT / package, method_map=[("**/sandbox/**", "ignore"), ("**.py", "python")], keywords=KEYWORDS
+            ROOT / package,
+            method_map=[("**/sandbox/**", "ignore"), ("**.py", "python")],
+            keywords=KEYWORDS,
         ):
             if isinstance(message, str) and "." in message and " " not in message:
                 keys.add(message)

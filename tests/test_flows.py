@@ -20,7 +20,9 @@ async def joined(chat: Chat, code: str, name: str = "Lê Văn Nam") -> None:
     assert "Chào mừng" in texts(out), texts(out)
 
 
-async def test_repeated_update_is_processed_once(app: App, clock: MovableClock, zalo_user: Chat) -> None:
+async def test_repeated_update_is_processed_once(
+    app: App, clock: MovableClock, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await zalo_user.says(codes["AP-PT-A1/member"])
     await zalo_user.says("1")
@@ -34,7 +36,9 @@ async def test_repeated_update_is_processed_once(app: App, clock: MovableClock, 
     assert await count(app, Membership) == 1
 
 
-async def test_cancel_menu_help_always_work(app: App, clock: MovableClock, telegram_user: Chat) -> None:
+async def test_cancel_menu_help_always_work(
+    app: App, clock: MovableClock, telegram_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await telegram_user.says(codes["AP-PT-A1/member"])
     out = await telegram_user.says("/trogiup")
@@ -47,7 +51,9 @@ async def test_cancel_menu_help_always_work(app: App, clock: MovableClock, teleg
     assert await count(app, Person) == 0
 
 
-async def test_zalo_words_for_commands_and_cancel(app: App, clock: MovableClock, zalo_user: Chat) -> None:
+async def test_zalo_words_for_commands_and_cancel(
+    app: App, clock: MovableClock, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await joined(zalo_user, codes["AP-PT-A1/member"])
     out = await zalo_user.says("Menu")
@@ -61,7 +67,9 @@ async def test_zalo_words_for_commands_and_cancel(app: App, clock: MovableClock,
         assert (await uow.session.exec(select(Person))).one().full_name == "Lê Văn Nam"
 
 
-async def test_nonsense_answer_keeps_the_question(app: App, clock: MovableClock, zalo_user: Chat) -> None:
+async def test_nonsense_answer_keeps_the_question(
+    app: App, clock: MovableClock, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await zalo_user.says(codes["AP-PT-A1/member"])
     out = await zalo_user.says("7")
@@ -75,7 +83,9 @@ async def test_nonsense_answer_keeps_the_question(app: App, clock: MovableClock,
     assert "không lưu" in texts(out)
 
 
-async def test_bad_names_are_refused_politely(app: App, clock: MovableClock, zalo_user: Chat) -> None:
+async def test_bad_names_are_refused_politely(
+    app: App, clock: MovableClock, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await zalo_user.says(codes["AP-PT-A1/member"])
     await zalo_user.says("1")
@@ -99,7 +109,9 @@ async def test_flow_times_out(app: App, clock: MovableClock, telegram_user: Chat
     assert "mã mời" in texts(out)
 
 
-async def test_group_chat_is_sent_to_private(app: App, clock: MovableClock, telegram_user: Chat) -> None:
+async def test_group_chat_is_sent_to_private(
+    app: App, clock: MovableClock, telegram_user: Chat
+) -> None:
     out = await telegram_user.says("/menu", group=True)
     assert "nhắn riêng" in texts(out)
     assert await telegram_user.says("chào cả nhà", group=True) == []
@@ -131,7 +143,9 @@ async def test_my_data_and_delete(app: App, clock: MovableClock, telegram_user: 
     assert "chưa tham gia" in texts(out)
 
 
-async def test_link_telegram_and_zalo(app: App, clock: MovableClock, telegram_user: Chat, zalo_user: Chat) -> None:
+async def test_link_telegram_and_zalo(
+    app: App, clock: MovableClock, telegram_user: Chat, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await joined(telegram_user, codes["AP-PT-A1/member"])
     out = await telegram_user.says("/lienket")
@@ -183,7 +197,9 @@ async def test_member_gets_a_second_role(app: App, clock: MovableClock, zalo_use
     assert await count(app, Membership) == 2
 
 
-async def test_blocked_person_is_marked_unreachable(app: App, clock: MovableClock, telegram_user: Chat) -> None:
+async def test_blocked_person_is_marked_unreachable(
+    app: App, clock: MovableClock, telegram_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await joined(telegram_user, codes["AP-PT-A1/member"])
     channel: RecordingChannel = app.channels["telegram"]  # type: ignore[assignment]

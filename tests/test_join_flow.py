@@ -23,7 +23,9 @@ async def count(app: App, model: type) -> int:
         return len((await uow.session.exec(select(model))).all())
 
 
-async def test_telegram_join_with_buttons(app: App, clock: MovableClock, telegram_user: Chat) -> None:
+async def test_telegram_join_with_buttons(
+    app: App, clock: MovableClock, telegram_user: Chat
+) -> None:
     codes = await seed(app, clock)
     out = await telegram_user.says(f"/start {codes['AP-PT-A1/member']}")
     assert "Chi đoàn ấp 1" in texts(out)
@@ -53,7 +55,9 @@ async def test_telegram_join_with_buttons(app: App, clock: MovableClock, telegra
         assert identity.channel == "telegram" and identity.platform_user_id == "5001"
 
 
-async def test_zalo_join_with_words_and_numbers(app: App, clock: MovableClock, zalo_user: Chat) -> None:
+async def test_zalo_join_with_words_and_numbers(
+    app: App, clock: MovableClock, zalo_user: Chat
+) -> None:
     codes = await seed(app, clock)
     code = codes["AP-PT-A2/member"]
     out = await zalo_user.says(f"{code[:4].lower()}-{code[4:].lower()}")
@@ -76,7 +80,9 @@ async def test_declining_stores_nothing(app: App, clock: MovableClock, zalo_user
     assert await count(app, ChannelIdentity) == 0
 
 
-async def test_stale_button_changes_nothing(app: App, clock: MovableClock, telegram_user: Chat) -> None:
+async def test_stale_button_changes_nothing(
+    app: App, clock: MovableClock, telegram_user: Chat
+) -> None:
     codes = await seed(app, clock)
     await telegram_user.says(f"/start {codes['AP-PT-A1/member']}")
     consent_q = telegram_user.last_question()

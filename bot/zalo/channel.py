@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from aiohttp import web
 
 from bot.channels import Rejected, RetryLater, Transient, Unreachable
-from bot.messages import Channel, Incoming, Outgoing
+from bot.messages import Channel, Outgoing
 from bot.telegram import Accept
 from bot.zalo.client import (
     ZaloBadRequest,
@@ -104,7 +104,9 @@ class ZaloChannel:
             body = await request.json()
         except ValueError:
             return web.Response(status=400)
-        incoming = parse_update(body, received_at=datetime.now(UTC)) if isinstance(body, dict) else None
+        incoming = (
+            parse_update(body, received_at=datetime.now(UTC)) if isinstance(body, dict) else None
+        )
         if incoming is None:
             return web.json_response({"ok": True})
         try:

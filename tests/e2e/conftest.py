@@ -43,14 +43,21 @@ class BotProcess:
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = self.log_path.open("ab")
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", "run", *self.args,
-            cwd=ROOT, env=self.env, stdout=log, stderr=log,
+            sys.executable,
+            "-m",
+            "bot",
+            "run",
+            *self.args,
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=log,
         )
         log.close()
         await self.wait_for_log("doanbot running", offset)
 
-    async def wait_for_log(self, needle: str, offset: int = 0, timeout: float = 30.0) -> None:
-        deadline = asyncio.get_running_loop().time() + timeout
+    async def wait_for_log(self, needle: str, offset: int = 0, within: float = 30.0) -> None:
+        deadline = asyncio.get_running_loop().time() + within
         while asyncio.get_running_loop().time() < deadline:
             text = self.log_path.read_bytes()[offset:].decode(errors="replace")
             if needle in text:
@@ -90,9 +97,14 @@ class Sandbox:
     async def cli(self, *args: str) -> tuple[int, str]:
         """Run the operator CLI against the same database."""
         proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", *args,
-            cwd=ROOT, env=self.bot.env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            sys.executable,
+            "-m",
+            "bot",
+            *args,
+            cwd=ROOT,
+            env=self.bot.env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         out, _ = await proc.communicate()
         return proc.returncode or 0, out.decode()

@@ -18,8 +18,9 @@ async def settle(seconds: float = 0.6) -> None:
 
 async def test_telegram_join_by_deep_link(sandbox: Sandbox) -> None:
     tg = sandbox.telegram
-    tg.user_says(501, f"/start {sandbox.codes['AP-PT-A1/member']}", first_name="Hoa",
-                 last_name="Lê Thị")
+    tg.user_says(
+        501, f"/start {sandbox.codes['AP-PT-A1/member']}", first_name="Hoa", last_name="Lê Thị"
+    )
     msgs = await tg.wait_for_bot_messages(501, 1)
     consent = msgs[0]
     assert "Chi đoàn ấp 1" in (consent.text or "")
@@ -87,13 +88,13 @@ async def test_stale_button_and_bad_input(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     tg.user_says(503, f"/start {sandbox.codes['AP-PT-A1/member']}")
     first = (await tg.wait_for_bot_messages(503, 1))[0]
-    tg.press(503, button=2)  # decline
+    old_agree = str(first.inline_buttons[0]["callback_data"])
+    tg.press(503, button=2)  # decline: the question is closed
     await tg.wait_for_bot_messages(503, 2)
-    query = tg.press_data(503, first.message_id, (first.inline_buttons or [{}])[0].get(
-        "callback_data", "x:agree") if first.inline_buttons else "old:agree")
+    tg.press_data(503, first.message_id, old_agree)  # an old button, pressed later
     await settle()
-    assert "cũ" in (tg.callback_answers.get(str(query)) or next(
-        (v or "" for v in tg.callback_answers.values() if v and "cũ" in v), ""))
+    assert any("cũ" in (text or "") for text in tg.callback_answers.values())
+    assert not tg.unanswered_callbacks()
     assert len(tg.bot_messages(503)) == 2  # nothing else happened
 
     zl.user_says("zu_44", "ZZZZ2222")
@@ -108,7 +109,7 @@ async def test_kill_during_reply_then_restart_sends_once(sandbox: Sandbox) -> No
     tg = sandbox.telegram
     tg.delay_sends(504, 3.0)
     tg.user_says(504, f"/start {sandbox.codes['AP-PT-A1/member']}")
-    await sandbox.bot.wait_for_log("sendMessage", timeout=5) if False else await asyncio.sleep(1.0)
+    await asyncio.sleep(1.0)  # the bot has stored the update and is waiting on sendMessage
     await sandbox.bot.kill()  # the reply was in flight
     tg.delay_sends(504, 0.0)
     assert tg.bot_messages(504) == []

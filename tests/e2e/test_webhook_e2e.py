@@ -41,12 +41,21 @@ async def test_join_through_webhooks_on_both_channels(webhook_sandbox: Sandbox) 
 
 async def test_webhook_refuses_a_wrong_secret(webhook_sandbox: Sandbox) -> None:
     base = webhook_sandbox.bot.env["DOANBOT_PUBLIC_URL"]
-    update = {"update_id": 1, "message": {"message_id": 1, "date": 0, "text": "/menu",
-              "chat": {"id": 9, "type": "private"}, "from": {"id": 9, "is_bot": False,
-                                                              "first_name": "X"}}}
+    update = {
+        "update_id": 1,
+        "message": {
+            "message_id": 1,
+            "date": 0,
+            "text": "/menu",
+            "chat": {"id": 9, "type": "private"},
+            "from": {"id": 9, "is_bot": False, "first_name": "X"},
+        },
+    }
     async with aiohttp.ClientSession() as http:
-        for path, header in (("/telegram/webhook", "X-Telegram-Bot-Api-Secret-Token"),
-                             ("/zalo/webhook", "X-Bot-Api-Secret-Token")):
+        for path, header in (
+            ("/telegram/webhook", "X-Telegram-Bot-Api-Secret-Token"),
+            ("/zalo/webhook", "X-Bot-Api-Secret-Token"),
+        ):
             async with http.post(base + path, json=update, headers={header: "wrong"}) as r:
                 assert r.status == 401
             async with http.post(base + path, json=update) as r:
