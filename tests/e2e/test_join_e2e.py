@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from tests.e2e.conftest import Sandbox
+from tests.e2e.conftest import TG_TOKEN, ZALO_TOKEN, Sandbox
 
 pytestmark = pytest.mark.e2e
 
@@ -45,6 +45,8 @@ async def test_telegram_join_by_deep_link(sandbox: Sandbox) -> None:
     assert "Lê Thị Hoa" in out and "telegram" in out.lower()
     names = [c["command"] for c in tg.commands()]
     assert {"menu", "trogiup", "huy", "dulieucuatoi"} <= set(names)
+    log = sandbox.bot.log()
+    assert "doanbot running" in log and TG_TOKEN not in log and ZALO_TOKEN not in log
 
 
 async def test_zalo_join_by_code_and_words(sandbox: Sandbox) -> None:
