@@ -37,7 +37,7 @@ run: install
 	$(BIN)/doanbot run
 
 bench: install
-	$(BIN)/python bench/broadcast.py
+	$(BIN)/python bench/engine.py
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock: install

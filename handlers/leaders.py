@@ -35,7 +35,7 @@ async def _pick_unit(ctx: Context, step: str, question_key: str) -> Unit | None:
 
 @command("moi", N_("cmd.invite"), roles=LEADER_ROLES, menu=True, order=20)
 async def invite_command(ctx: Context, _: str) -> None:
-    unit = await _pick_unit(ctx, "invite_unit", "leaders.which_unit_invite")
+    unit = await _pick_unit(ctx, "invite_unit", N_("leaders.which_unit_invite"))
     if unit is not None:
         await _make_invite(ctx, unit)
 
@@ -83,7 +83,7 @@ async def _make_invite(ctx: Context, unit: Unit) -> None:
 
 @command("thanhvien", N_("cmd.members"), roles=LEADER_ROLES, menu=True, order=25)
 async def members_command(ctx: Context, _: str) -> None:
-    unit = await _pick_unit(ctx, "members_unit", "leaders.which_unit_members")
+    unit = await _pick_unit(ctx, "members_unit", N_("leaders.which_unit_members"))
     if unit is not None:
         await _list_members(ctx, unit)
 

@@ -41,7 +41,10 @@ class UnitRepository:
         return unit
 
     async def move(self, unit: Unit, new_parent: Unit | None) -> None:
-        """Re-hang ``unit`` (and its subtree) under ``new_parent``. The caller checks cycles."""
+        """Re-hang ``unit`` (and its subtree) under ``new_parent``; refuses to make a cycle."""
+        if new_parent is not None and new_parent.path.startswith(unit.path):
+            raise ValueError(f"moving {unit.code} under {new_parent.code} would make a cycle")
+        await self.session.flush()
         old_path = unit.path
         new_path = f"{new_parent.path if new_parent else '/'}{unit.id}/"
         depth_shift = (new_parent.depth + 1 if new_parent else 0) - unit.depth
@@ -57,7 +60,10 @@ class UnitRepository:
         )
         unit.parent_id = new_parent.id if new_parent else None
         await self.session.flush()
-        await self.session.refresh(unit)
+        # The bulk UPDATE bypassed the session: reload every loaded unit of the moved subtree.
+        for obj in list(self.session.identity_map.values()):
+            if isinstance(obj, Unit) and (obj is unit or obj.path.startswith(old_path)):
+                await self.session.refresh(obj)
 
     async def subtree(self, unit: Unit) -> Sequence[Unit]:
         """The unit and everything under it, in tree order: one indexed range query."""

@@ -1,0 +1,491 @@
+"""The operator's command line (``doanbot …``): migrations, roster imports, invites, running.
+
+Thin on purpose: parse arguments, call ``storage.imports`` or the repositories in one unit
+of work, print. Every word an operator reads comes from the catalogs (``cli.*`` keys) in
+``settings.default_locale``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import enum
+import io
+import os
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from pathlib import Path
+from typing import Annotated, TypeVar
+
+import typer
+from pydantic import ValidationError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from bot.clock import system_clock
+from bot.config import Settings
+from bot.formatting import format_date
+from bot.i18n import N_, Translator, translate
+from storage.db import Database
+from storage.imports import (
+    ImportedMember,
+    ImportFailed,
+    RosterLine,
+    import_members,
+    import_units,
+    parse_role,
+    read_members,
+    read_units,
+    roster,
+)
+from storage.models import PersonStatus, Role
+from storage.uow import UnitOfWork, unit_of_work
+
+T = TypeVar("T")
+
+MAX_ERRORS_SHOWN = 20
+
+# Help is rendered before the settings are read; only the locale is looked up early.
+HELP_LOCALE = os.environ.get("DOANBOT_DEFAULT_LOCALE", "vi")
+
+
+def _tr(key: str) -> str:
+    """Help text, in the locale of DOANBOT_DEFAULT_LOCALE."""
+    return translate(HELP_LOCALE, key)
+
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, help=_tr("cli.help.app"))
+db_app = typer.Typer(no_args_is_help=True, help=_tr("cli.help.db"))
+units_app = typer.Typer(no_args_is_help=True, help=_tr("cli.help.units"))
+members_app = typer.Typer(no_args_is_help=True, help=_tr("cli.help.members"))
+invite_app = typer.Typer(no_args_is_help=True, help=_tr("cli.help.invite"))
+app.add_typer(db_app, name="db")
+app.add_typer(units_app, name="units")
+app.add_typer(members_app, name="members")
+app.add_typer(invite_app, name="invite")
+
+
+class OutputFormat(enum.StrEnum):
+    TABLE = "table"
+    CSV = "csv"
+
+
+class CliError(Exception):
+    """A message for the operator (a catalog key) and exit code 1."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+# --- plumbing --------------------------------------------------------------------------
+
+
+def _settings(ctx: typer.Context) -> Settings:
+    settings = ctx.find_root().obj
+    assert isinstance(settings, Settings)
+    return settings
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(code=1)
+
+
+def _safe_url(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return url
+
+
+def _report(t: Translator, source: str, failure: ImportFailed) -> typer.Exit:
+    """Every problem (up to a screenful) with its row, and that nothing was saved."""
+    errors = failure.errors
+    lines = [t("cli.import.failed", file=source, count=len(errors))]
+    for error in errors[:MAX_ERRORS_SHOWN]:
+        message = t(error.key, **error.params)
+        if error.row:
+            message = t("cli.import.row", row=error.row, message=message)
+        lines.append(f"  {message}")
+    if len(errors) > MAX_ERRORS_SHOWN:
+        lines.append("  " + t("cli.import.more", count=len(errors) - MAX_ERRORS_SHOWN))
+    return _fail("\n".join(lines))
+
+
+def _in_uow(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]], source: str = "") -> T:
+    """Run ``work`` in one unit of work (committed when it returns) on a fresh database
+    connection, and turn the failures an operator can act on into messages and exit 1."""
+
+    async def go() -> T:
+        db = Database(settings.database_url)
+        try:
+            async with unit_of_work(db) as uow:
+                result = await work(uow)
+                await uow.commit()
+                return result
+        finally:
+            await db.dispose()
+
+    t = Translator(settings.default_locale)
+    try:
+        return asyncio.run(go())
+    except ImportFailed as failure:
+        raise _report(t, source, failure) from None
+    except CliError as error:
+        raise _fail(t(error.key, **error.params)) from None
+    except (SQLAlchemyError, OSError) as exc:
+        raise _db_error(t, settings, exc) from None
+
+
+def _db_error(t: Translator, settings: Settings, exc: Exception) -> typer.Exit:
+    detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _fail(t("cli.db.error", url=_safe_url(settings.database_url), error=detail))
+
+
+def _table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    widths = [max([len(h), *(len(r[i]) for r in rows)]) for i, h in enumerate(headers)]
+    lines = [headers, ["-" * w for w in widths], *rows]
+    return "\n".join(
+        "  ".join(cell.ljust(w) for cell, w in zip(line, widths, strict=True)).rstrip()
+        for line in lines
+    )
+
+
+def _csv(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(headers)
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def _role(t: Translator, role: str) -> str:
+    return t(f"role.{role}")
+
+
+def _telegram_link(settings: Settings, code: str) -> str | None:
+    username = (settings.telegram_bot_username or "").strip().lstrip("@")
+    return f"https://t.me/{username}?start={code}" if username else None
+
+
+def _parse_role(t: Translator, text: str) -> Role:
+    role = parse_role(text)
+    if role is None:
+        choices = ", ".join(f"{r.value} ({_role(t, r)})" for r in Role)
+        raise _fail(t("cli.bad_role", role=text, choices=choices))
+    return role
+
+
+# --- the app ---------------------------------------------------------------------------
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: Annotated[
+        str | None, typer.Option("--database-url", help=_tr("cli.help.database_url"))
+    ] = None,
+) -> None:
+    try:
+        settings = Settings()
+    except ValidationError as exc:
+        typer.echo(translate(HELP_LOCALE, "cli.settings_invalid", error=exc), err=True)
+        raise typer.Exit(code=2) from None
+    if database_url:
+        settings = settings.model_copy(update={"database_url": database_url})
+    ctx.obj = settings
+
+
+@db_app.command("upgrade", help=_tr("cli.help.db_upgrade"))
+def db_upgrade(ctx: typer.Context) -> None:
+    from storage.migrate import upgrade
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    url = _safe_url(settings.database_url)
+    try:
+        upgrade(settings.database_url)
+    except (SQLAlchemyError, OSError) as exc:
+        detail = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _fail(t("cli.db.upgrade_failed", url=url, error=detail)) from None
+    typer.echo(t("cli.db.upgraded", url=url))
+
+
+# --- units -----------------------------------------------------------------------------
+
+
+@units_app.command("import", help=_tr("cli.help.units_import"))
+def units_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_tr("cli.help.units_file"))],
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    try:
+        parsed = read_units(file)
+    except ImportFailed as failure:
+        raise _report(t, file.name, failure) from None
+    result = _in_uow(settings, lambda uow: import_units(uow, parsed), source=file.name)
+    typer.echo(
+        t(
+            "cli.units.imported",
+            created=len(result.created),
+            updated=len(result.updated),
+            unchanged=len(result.unchanged),
+        )
+    )
+    if result.moved:
+        typer.echo(t("cli.units.moved", codes=", ".join(result.moved)))
+
+
+@units_app.command("list", help=_tr("cli.help.units_list"))
+def units_list(
+    ctx: typer.Context,
+    unit: Annotated[str | None, typer.Option("--unit", help=_tr("cli.help.unit_code"))] = None,
+) -> None:
+    settings = _settings(ctx)
+
+    async def work(uow: UnitOfWork) -> list[tuple[int, str, str, str]]:
+        if unit is None:
+            units = await uow.units.all()
+        else:
+            top = await uow.units.by_code(unit)
+            if top is None:
+                raise CliError(N_("cli.unknown_unit"), code=unit)
+            units = await uow.units.subtree(top)
+        base = min((u.depth for u in units), default=0)
+        return [(u.depth - base, u.code, u.name, u.kind) for u in units]
+
+    tree = _in_uow(settings, work)
+    if not tree:
+        t = Translator(settings.default_locale)
+        typer.echo(t("cli.units.none"))
+        return
+    for depth, code, name, kind in tree:
+        typer.echo(f"{'    ' * depth}{code}  {name} ({kind})")
+
+
+# --- members ---------------------------------------------------------------------------
+
+
+@members_app.command("import", help=_tr("cli.help.members_import"))
+def members_import(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_tr("cli.help.members_file"))],
+    codes_out: Annotated[
+        Path | None, typer.Option("--codes-out", help=_tr("cli.help.codes_out"))
+    ] = None,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    if codes_out is not None and not codes_out.resolve().parent.is_dir():
+        raise _fail(t("cli.members.codes_out_dir", file=str(codes_out)))
+    try:
+        parsed = read_members(file)
+    except ImportFailed as failure:
+        raise _report(t, file.name, failure) from None
+    imported = _in_uow(
+        settings,
+        lambda uow: import_members(
+            uow,
+            parsed,
+            now=system_clock(),
+            valid_for=timedelta(days=settings.invite_valid_days),
+            locale=settings.default_locale,
+        ),
+        source=file.name,
+    )
+    headers = [t("cli.col.name"), t("cli.col.unit"), t("cli.col.role"), t("cli.col.code")]
+    rows = [[m.full_name, m.unit_name, _role(t, m.role), m.code] for m in imported]
+    typer.echo(_table(headers, rows))
+    typer.echo("")
+    expires = format_date(imported[0].expires_at, settings.tz) if imported else ""
+    typer.echo(t("cli.members.imported", count=len(imported), date=expires))
+    typer.echo(t("cli.members.how_to_join"))
+    if codes_out is not None:
+        _write_codes(t, settings, codes_out, imported)
+        typer.echo(t("cli.members.codes_saved", file=str(codes_out)))
+
+
+def _write_codes(
+    t: Translator, settings: Settings, path: Path, imported: list[ImportedMember]
+) -> None:
+    """A CSV for the secretary to hand out; with a BOM so Excel reads the Vietnamese right."""
+    headers = [
+        t("cli.col.name"),
+        t("cli.col.unit_code"),
+        t("cli.col.unit"),
+        t("cli.col.role"),
+        t("cli.col.code"),
+        t("cli.col.expires"),
+    ]
+    with_link = bool(_telegram_link(settings, "X"))
+    if with_link:
+        headers.append(t("cli.col.telegram_link"))
+    rows = []
+    for m in imported:
+        row = [
+            m.full_name,
+            m.unit_code,
+            m.unit_name,
+            _role(t, m.role),
+            m.code,
+            format_date(m.expires_at, settings.tz),
+        ]
+        if with_link:
+            row.append(_telegram_link(settings, m.code) or "")
+        rows.append(row)
+    try:
+        path.write_text(_csv(headers, rows), encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise _fail(t("cli.members.codes_not_saved", file=str(path), error=exc)) from None
+
+
+_CHANNELS = {"telegram": N_("cli.channel.telegram"), "zalo": N_("cli.channel.zalo")}
+_STATUSES: dict[str, str] = {
+    PersonStatus.INVITED: N_("cli.status.invited"),
+    PersonStatus.ACTIVE: N_("cli.status.active"),
+    PersonStatus.DELETED: N_("cli.status.deleted"),
+}
+
+
+def _channels(t: Translator, line: RosterLine) -> str:
+    names = []
+    for link in line.channels:
+        name = t(_CHANNELS[link.channel]) if link.channel in _CHANNELS else link.channel
+        if not link.reachable:
+            name = t("cli.channel.blocked", channel=name)
+        names.append(name)
+    return ", ".join(names) or "—"
+
+
+@members_app.command("list", help=_tr("cli.help.members_list"))
+def members_list(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Option("--unit", help=_tr("cli.help.unit_code"))],
+    output: Annotated[
+        OutputFormat, typer.Option("--format", help=_tr("cli.help.format"))
+    ] = OutputFormat.TABLE,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+
+    async def work(uow: UnitOfWork) -> list[RosterLine]:
+        top = await uow.units.by_code(unit)
+        if top is None:
+            raise CliError(N_("cli.unknown_unit"), code=unit)
+        return await roster(uow, top)
+
+    lines = _in_uow(settings, work)
+    headers = [
+        t("cli.col.name"),
+        t("cli.col.unit"),
+        t("cli.col.role"),
+        t("cli.col.channels"),
+        t("cli.col.status"),
+    ]
+    rows = [
+        [
+            line.full_name,
+            line.unit_name,
+            _role(t, line.role),
+            _channels(t, line),
+            t(_STATUSES[line.status]) if line.status in _STATUSES else line.status,
+        ]
+        for line in lines
+    ]
+    if output is OutputFormat.CSV:
+        typer.echo(_csv(headers, rows), nl=False)
+    elif not rows:
+        typer.echo(t("cli.members.none", unit=unit))
+    else:
+        typer.echo(_table(headers, rows))
+
+
+# --- invites ---------------------------------------------------------------------------
+
+
+@invite_app.command("create", help=_tr("cli.help.invite_create"))
+def invite_create(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Option("--unit", help=_tr("cli.help.unit_code"))],
+    role: Annotated[str, typer.Option("--role", help=_tr("cli.help.role"))],
+    uses: Annotated[int | None, typer.Option("--uses", help=_tr("cli.help.uses"))] = None,
+    days: Annotated[int | None, typer.Option("--days", help=_tr("cli.help.days"))] = None,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    parsed_role = _parse_role(t, role)
+    if uses is not None and uses < 1:
+        raise _fail(t("cli.invite.bad_uses"))
+    valid_days = settings.invite_valid_days if days is None else days
+    if valid_days < 1:
+        raise _fail(t("cli.invite.bad_days"))
+
+    async def work(uow: UnitOfWork) -> tuple[str, str, str, str]:
+        target = await uow.units.by_code(unit)
+        if target is None or target.id is None:
+            raise CliError(N_("cli.unknown_unit"), code=unit)
+        invite = await uow.invites.create(
+            unit_id=target.id,
+            role=parsed_role,
+            now=system_clock(),
+            valid_for=timedelta(days=valid_days),
+            max_uses=uses,
+        )
+        uow.audit.record(
+            "invite.created",
+            "invite",
+            invite.id,
+            actor="cli",
+            unit=target.code,
+            role=parsed_role.value,
+            max_uses=uses,
+            days=valid_days,
+        )
+        return invite.code, target.code, target.name, format_date(invite.expires_at, settings.tz)
+
+    code, unit_code, unit_name, expires = _in_uow(settings, work)
+    typer.echo(t("cli.invite.created", code=code))
+    typer.echo(t("cli.invite.for", unit=unit_name, unit_code=unit_code, role=_role(t, parsed_role)))
+    typer.echo(t("cli.invite.expires", date=expires))
+    if uses is None:
+        typer.echo(t("cli.invite.uses_unlimited"))
+    else:
+        typer.echo(t("cli.invite.uses", count=uses))
+    link = _telegram_link(settings, code)
+    if link is not None:
+        typer.echo(t("cli.invite.telegram", link=link))
+    elif settings.telegram_enabled:
+        typer.echo(t("cli.invite.telegram_no_username", code=code))
+    typer.echo(t("cli.invite.zalo", code=code))
+
+
+# --- running the bot (bodies live elsewhere) -------------------------------------------
+
+
+@app.command("run", help=_tr("cli.help.run"))
+def run(
+    ctx: typer.Context,
+    webhook: Annotated[bool, typer.Option("--webhook", help=_tr("cli.help.webhook"))] = False,
+) -> None:
+    from bot.runner import run_bot
+
+    asyncio.run(run_bot(_settings(ctx), webhook=webhook))
+
+
+@app.command("demo", help=_tr("cli.help.demo"))
+def demo() -> None:
+    from bot.sandbox.demo import run_demo
+
+    run_demo()
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()
