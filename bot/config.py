@@ -48,6 +48,26 @@ class Settings(BaseSettings):
     # Processed-update records and sent replies are kept this long, then pruned.
     retention_days: int = Field(default=7, ge=1)
 
+    # --- delivery: pacing per channel (Telegram's published limits by default) ---
+    telegram_rate_per_second: float = Field(default=30.0, gt=0)
+    telegram_private_chat_interval: float = Field(default=1.0, ge=0)  # seconds between messages
+    telegram_group_per_minute: int = Field(default=20, ge=1)
+    # Paid broadcast (allow_paid_broadcast, charged in Telegram Stars) lifts the bulk rate to 1000/s.
+    telegram_paid_broadcast: bool = False
+    zalo_rate_per_second: float = Field(default=10.0, gt=0)
+    # A sender's claim on an outbox row; a crashed sender's rows are taken over after this.
+    outbox_lease_seconds: int = Field(default=60, ge=5)
+
+    # --- quiet hours and reminders: defaults, each unit may override them ---
+    quiet_start: str = "21:30"
+    quiet_end: str = "07:00"
+    secretary_reminder_days: int = Field(default=3, ge=0)  # prepare the agenda
+    member_reminder_hours: list[int] = Field(default_factory=lambda: [24, 2])
+    # How often the scheduler looks for due work.
+    scheduler_tick_seconds: float = Field(default=30.0, gt=0)
+    # Sandbox and tests only: a file holding a number of seconds added to the real clock.
+    clock_offset_file: str | None = None
+
     log_level: str = "INFO"
 
     @property

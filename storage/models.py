@@ -58,6 +58,8 @@ class Unit(SQLModel, table=True):
     parent_id: int | None = _fk("unit.id", ondelete="RESTRICT", nullable=True)
     path: str = Field(default="", sa_type=path_type(), index=True)
     depth: int = 0
+    # Per-unit overrides of defaults (quiet hours, reminder offsets...); see bot.unit_settings.
+    settings: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = _time()
 
 
@@ -68,6 +70,7 @@ class Person(SQLModel, table=True):
     full_name: str | None = Field(default=None, max_length=100)
     locale: str = Field(default="vi", max_length=8)
     status: str = Field(default=PersonStatus.ACTIVE, max_length=16)
+    mute_reminders: bool = False  # non-urgent reminders are not sent
     created_at: datetime = _time()
     deleted_at: datetime | None = _time(nullable=True)
 
@@ -213,10 +216,15 @@ class OutboxMessage(SQLModel, table=True):
     channel: str = Field(max_length=16)
     chat_id: str = Field(max_length=64)
     priority: int = 0  # 0 = interactive reply, higher = bulk
+    category: str = Field(default="reply", max_length=16)  # reply, reminder, broadcast, nudge
+    person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
     payload: dict[str, Any] = Field(sa_type=JSON)
     status: str = Field(default=OutboxStatus.PENDING, max_length=16)
     attempts: int = 0
     not_before: datetime = _time()
+    # A sender's claim on the row; another sender may take it once the lease has run out.
+    claimed_by: str | None = Field(default=None, max_length=64)
+    claimed_until: datetime | None = _time(nullable=True)
     created_at: datetime = _time()
     sent_at: datetime | None = _time(nullable=True)
     last_error: str | None = Field(default=None, max_length=500)
@@ -235,3 +243,74 @@ class AuditEntry(SQLModel, table=True):
     entity: str = Field(max_length=32)
     entity_id: str | None = Field(default=None, max_length=64)
     details: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+
+
+class MeetingStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class MeetingSeries(SQLModel, table=True):
+    """A branch's regular meeting: monthly on a day or a weekday, or quarterly."""
+
+    __tablename__ = "meeting_series"
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    # {"kind": "day", "day": 25} or {"kind": "weekday", "weekday": 5, "week": -1}
+    rule: dict[str, Any] = Field(sa_type=JSON)
+    every_months: int = 1  # 3 = quarterly (needs the upper level's approval)
+    local_time: str = Field(max_length=5)  # "19:30" in the bot's time zone
+    place: str | None = Field(default=None, max_length=255)
+    online_url: str | None = Field(default=None, max_length=500)
+    theme: str | None = Field(default=None, max_length=255)
+    approved_by: str | None = Field(default=None, max_length=255)
+    created_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    active: bool = True
+    created_at: datetime = _time()
+
+
+class Meeting(SQLModel, table=True):
+    """One meeting (an occurrence of a series, or a one-off)."""
+
+    __tablename__ = "meeting"
+    __table_args__ = (UniqueConstraint("series_id", "occurrence"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    series_id: int | None = _fk("meeting_series.id", ondelete="SET NULL", nullable=True)
+    occurrence: str = Field(max_length=16)  # "2026-12" for a series, "once-<n>" for one-offs
+    starts_at: datetime = Field(sa_type=UTCDateTime, index=True)
+    place: str | None = Field(default=None, max_length=255)
+    online_url: str | None = Field(default=None, max_length=500)
+    theme: str | None = Field(default=None, max_length=255)
+    status: str = Field(default=MeetingStatus.SCHEDULED, max_length=16)
+    version: int = 1  # bumped on a move, so reminders for the new time are new rows
+    checkin_code: str | None = Field(default=None, max_length=8)
+    checkin_opened_at: datetime | None = _time(nullable=True)
+    checkin_closed_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+
+
+class Rsvp(SQLModel, table=True):
+    __tablename__ = "meeting_rsvp"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = _fk("meeting.id")
+    person_id: int = _fk("person.id")
+    answer: str = Field(max_length=8)  # yes, no, maybe
+    reason: str | None = Field(default=None, max_length=255)
+    answered_at: datetime = _time()
+
+
+class Attendance(SQLModel, table=True):
+    __tablename__ = "meeting_attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "person_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    meeting_id: int = _fk("meeting.id")
+    person_id: int = _fk("person.id")
+    method: str = Field(max_length=16)  # button, code, marked
+    marked_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    at: datetime = _time()
