@@ -22,6 +22,7 @@ from bot.zalo.channel import ZaloChannel
 from handlers import all as all_handlers
 from handlers.base import Registry
 from scheduler.clock import build_scheduler
+from scheduler.leader import LeaderElection
 from storage.db import Database
 from storage.migrate import upgrade_async
 
@@ -88,7 +89,11 @@ class App:
         else:
             for channel in self.channels.values():
                 await channel.start_polling(self.accept_durably)
-        self.scheduler = build_scheduler(self.db, self.settings, self.processor.clock)
+        self.leader = LeaderElection(self.settings.database_url)
+        await self.leader.start()
+        self.scheduler = build_scheduler(
+            self.db, self.settings, self.processor.clock, lambda: self.leader.is_leader
+        )
         self.scheduler.start()
         log.info(
             "doanbot running: %s (%s)",
@@ -113,6 +118,8 @@ class App:
     async def stop(self) -> None:
         if getattr(self, "scheduler", None) is not None and self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if getattr(self, "leader", None) is not None:
+            await self.leader.stop()
         for channel in self.channels.values():
             await channel.close()
         if self._runner is not None:

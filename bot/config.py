@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     telegram_rate_per_second: float = Field(default=30.0, gt=0)
     telegram_private_chat_interval: float = Field(default=1.0, ge=0)  # seconds between messages
     telegram_group_per_minute: int = Field(default=20, ge=1)
-    # Paid broadcast (allow_paid_broadcast, charged in Telegram Stars) lifts the bulk rate to 1000/s.
+    # Paid broadcast (allow_paid_broadcast, paid in Telegram Stars): bulk up to 1000/s.
     telegram_paid_broadcast: bool = False
     zalo_rate_per_second: float = Field(default=10.0, gt=0)
     # A sender's claim on an outbox row; a crashed sender's rows are taken over after this.

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from bot.config import Settings
 from bot.matching import fold, match_choice, parse_number
-from bot.messages import ChatKind, Choice, Incoming, Outgoing
+from bot.messages import ACTION_PREFIX, ChatKind, Choice, Incoming, Outgoing
 from handlers.base import REGISTRY, Answer, Command, Context, Registry
 from storage.codes import normalise_code
 from storage.models import PersonStatus
@@ -66,7 +66,8 @@ class ConversationEngine:
         )
         if state is not None and state.expires_at <= now:
             ctx.finish()
-            ctx.expired = True
+            # A main menu left open is nothing lost; an unfinished flow is worth a word.
+            ctx.expired = state.flow != "menu"
         return ctx
 
     async def _dispatch(self, ctx: Context) -> None:
@@ -105,6 +106,9 @@ class ConversationEngine:
             ctx.say(ctx.t("group.private_only"))
 
     async def _button(self, ctx: Context, data: str) -> None:
+        if data.startswith(ACTION_PREFIX):
+            await self._action(ctx, data)
+            return
         nonce, _, key = data.partition(":")
         state = ctx.state
         if state is None or nonce != state.nonce:
@@ -117,6 +121,14 @@ class ConversationEngine:
         ctx.answer_button()
         ctx.show_choice(choices[key])
         await self._run_step(ctx, Answer(choice=Choice(key, choices[key])))
+
+    async def _action(self, ctx: Context, data: str) -> None:
+        name, *args = data[len(ACTION_PREFIX) :].split(":")
+        handler = self.registry.actions.get(name)
+        if handler is None or ctx.person is None:
+            ctx.answer_button(ctx.t("button.stale"))
+            return
+        await handler(ctx, args)
 
     def _command(self, text: str, *, free_text: bool) -> tuple[Command, str] | None:
         match = _COMMAND_RE.match(text)
@@ -131,8 +143,7 @@ class ConversationEngine:
             return self.registry.commands["huy"], ""
         if free_text:
             return None
-        cmd = self.registry.by_word(fold(text))
-        return (cmd, "") if cmd else None
+        return self.registry.by_words(text, fold(text))
 
     async def _run_command(self, ctx: Context, cmd: Command, arg: str) -> None:
         if cmd.needs_person and ctx.person is None:

@@ -38,6 +38,7 @@ class Incoming:
     callback_data: str | None = None
     callback_id: str | None = None
     message_ref: str | None = None  # the bot message the button was on
+    message_text: str | None = None  # its text, so it can be edited to show the pick
     display_name: str | None = None
     language_code: str | None = None
     has_media: bool = False  # a photo, sticker or anything we cannot read as text
@@ -61,12 +62,25 @@ class Incoming:
         return cls(**data)
 
 
+ACTION_PREFIX = "!"
+
+
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """One option of a question. ``key`` is stable and short; ``label`` is shown."""
+    """One option of a question. ``key`` is stable and short; ``label`` is shown.
+
+    A key starting with ``!`` is an *action* ("!rsvp:12:yes"): it does not answer an
+    open question but names what to do, so it works on proactive messages (a
+    reminder) whatever conversation the person is in. Zalo shows no buttons, so
+    messages with actions also say in words how to answer.
+    """
 
     key: str
     label: str
+
+    @property
+    def is_action(self) -> bool:
+        return self.key.startswith(ACTION_PREFIX)
 
 
 @dataclass(slots=True)

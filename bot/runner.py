@@ -7,6 +7,7 @@ import logging
 import signal
 
 from bot.app import create_app
+from bot.clock import OffsetClock, system_clock
 from bot.config import Settings
 from bot.logs import configure_logging
 
@@ -17,7 +18,8 @@ async def run_bot(settings: Settings, *, webhook: bool = False) -> None:
     configure_logging(settings)
     if not (settings.telegram_enabled or settings.zalo_enabled):
         log.warning("no channel token set (DOANBOT_TELEGRAM_TOKEN / DOANBOT_ZALO_TOKEN)")
-    app = create_app(settings)
+    clock = OffsetClock(settings.clock_offset_file) if settings.clock_offset_file else system_clock
+    app = create_app(settings, clock=clock)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -56,7 +56,9 @@ def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
     if not out.choices:
         return None
     buttons = [
-        InlineKeyboardButton(text=c.label, callback_data=f"{out.nonce}:{c.key}")
+        InlineKeyboardButton(
+            text=c.label, callback_data=c.key if c.is_action else f"{out.nonce}:{c.key}"
+        )
         for c in out.choices
     ]
     width = 2 if all(len(c.label) <= 14 for c in out.choices) else 1
@@ -103,6 +105,7 @@ def from_callback(update_id: int, query: CallbackQuery) -> Incoming | None:
         callback_data=query.data or "",
         callback_id=query.id,
         message_ref=str(query.message.message_id),
+        message_text=getattr(query.message, "text", None),
         display_name=display_name(query.from_user),
         language_code=query.from_user.language_code,
     )

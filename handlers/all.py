@@ -5,6 +5,8 @@ from __future__ import annotations
 import handlers.join
 import handlers.leaders
 import handlers.link
+import handlers.meetings.attend
+import handlers.meetings.schedule
 import handlers.menu
 import handlers.mydata  # noqa: F401
 from handlers.base import REGISTRY, Registry

@@ -37,6 +37,7 @@ class Answer:
 
 StepHandler = Callable[["Context", Answer], Awaitable[None]]
 CommandHandler = Callable[["Context", str], Awaitable[None]]
+ActionHandler = Callable[["Context", list[str]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +58,45 @@ class Command:
     menu: bool = False  # shown in the main menu
     public: bool = True  # registered with Telegram's setMyCommands
     order: int = 50  # position in menus and help
+    takes_text: bool = False  # "vắng vì ốm": the words after an alias are the argument
 
 
 @dataclass
 class Registry:
     steps: dict[str, Step] = field(default_factory=dict)
     commands: dict[str, Command] = field(default_factory=dict)
+    actions: dict[str, ActionHandler] = field(default_factory=dict)
 
     def command(self, cmd: Command) -> None:
         self.commands[cmd.name] = cmd
 
-    def by_word(self, word: str) -> Command | None:
-        """A command named by an alias (already folded), e.g. ``"tro giup"``."""
+    def by_words(self, text: str, folded: str) -> tuple[Command, str] | None:
+        """A command named by an alias without a slash: ``"tro giup"``, ``"vang vi om"``.
+
+        ``folded`` is ``text`` lowercased without diacritics; the argument is taken
+        from the original ``text`` so the person's own words are kept.
+        """
         for cmd in self.commands.values():
-            if word in cmd.aliases:
-                return cmd
+            for alias in cmd.aliases:
+                if folded == alias:
+                    return cmd, ""
+                if cmd.takes_text and folded.startswith(alias + " "):
+                    words = text.split()
+                    return cmd, " ".join(words[len(alias.split()) :])
         return None
 
 
 REGISTRY = Registry()
+
+
+def action(name: str, registry: Registry = REGISTRY) -> Callable[[ActionHandler], ActionHandler]:
+    """Register a handler for buttons ``!name:arg1:arg2`` on proactive messages."""
+
+    def register(handler: ActionHandler) -> ActionHandler:
+        registry.actions[name] = handler
+        return handler
+
+    return register
 
 
 class Flow:
@@ -108,6 +129,7 @@ def command(
     menu: bool = False,
     public: bool = True,
     order: int = 50,
+    takes_text: bool = False,
     registry: Registry = REGISTRY,
 ) -> Callable[[CommandHandler], CommandHandler]:
     def register(handler: CommandHandler) -> CommandHandler:
@@ -122,6 +144,7 @@ def command(
                 menu,
                 public,
                 order,
+                takes_text,
             )
         )
         return handler
@@ -163,6 +186,10 @@ class Context:
         self._state_deleted = False
 
     # --- who is talking ---------------------------------------------------
+    @property
+    def person_id(self) -> int | None:
+        return self.person.id if self.person else None
+
     @property
     def is_leader(self) -> bool:
         return bool(self.roles & LEADER_ROLES)
@@ -253,7 +280,7 @@ class Context:
         incoming = self.incoming
         if incoming.message_ref is None:
             return
-        question = str(self.data.get(QUESTION_KEY) or "")
+        question = str(self.data.get(QUESTION_KEY) or incoming.message_text or "")
         self.outputs.append(
             Outgoing(
                 kind="edit",

@@ -289,6 +289,9 @@ class Meeting(SQLModel, table=True):
     checkin_code: str | None = Field(default=None, max_length=8)
     checkin_opened_at: datetime | None = _time(nullable=True)
     checkin_closed_at: datetime | None = _time(nullable=True)
+    # Reminder kinds already queued ("v2:member_24h"), so a tick does not redo the work.
+    reminders_done: list[str] = Field(default_factory=list, sa_type=JSON)
+    summary_sent_at: datetime | None = _time(nullable=True)
     created_at: datetime = _time()
 
 

@@ -12,6 +12,7 @@ from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
 from storage.invites import InviteRepository
+from storage.meetings import MeetingRepository
 from storage.outbox import OutboxRepository
 from storage.people import PersonRepository
 from storage.units import UnitRepository
@@ -27,6 +28,7 @@ class UnitOfWork:
         self.inbox = InboxRepository(session)
         self.outbox = OutboxRepository(session)
         self.audit = AuditRepository(session)
+        self.meetings = MeetingRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()

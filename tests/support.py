@@ -95,7 +95,9 @@ class Chat:
             if wanted in fold(choice.label):
                 return await self._feed(
                     self._incoming(
-                        callback_data=f"{question.nonce}:{choice.key}",
+                        callback_data=choice.key
+                        if choice.is_action
+                        else f"{question.nonce}:{choice.key}",
                         callback_id=str(next(_ids)),
                         message_ref=str(next(_ids)),
                     )

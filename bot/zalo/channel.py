@@ -38,9 +38,15 @@ QUOTA_PAUSE_SECONDS = 5.0
 
 
 def render_numbered(out: Outgoing) -> str:
-    """The question, its options as "1. …" lines, and how to answer."""
+    """The question, its options as "1. …" lines, and how to answer.
+
+    Actions (buttons on proactive messages) are not numbered: such a message says
+    in words what to reply, because no open question would give a number meaning.
+    """
     if not out.choices:
         return out.text
+    if all(c.is_action for c in out.choices):
+        return "\n\n".join(p for p in (out.text, out.hint) if p)
     options = "\n".join(f"{i}. {c.label}" for i, c in enumerate(out.choices, start=1))
     parts = [out.text, options]
     if out.hint:

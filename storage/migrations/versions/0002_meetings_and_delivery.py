@@ -2,7 +2,7 @@
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-22 11:20:55.255780
+Create Date: 2026-11-22 11:25:06.964209
 """
 
 from collections.abc import Sequence
@@ -61,6 +61,8 @@ def upgrade() -> None:
         sa.Column("checkin_code", sa.String(length=8), nullable=True),
         sa.Column("checkin_opened_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("checkin_closed_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminders_done", sa.JSON(), nullable=False),
+        sa.Column("summary_sent_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(["series_id"], ["meeting_series.id"], ondelete="SET NULL"),
         sa.ForeignKeyConstraint(["unit_id"], ["unit.id"], ondelete="RESTRICT"),

@@ -1,0 +1,1 @@
+"""Branch meetings (sinh hoạt chi đoàn): schedule, RSVP, check-in, follow-up."""
