@@ -6,6 +6,7 @@ import handlers.join
 import handlers.leaders
 import handlers.link
 import handlers.meetings.attend
+import handlers.meetings.report
 import handlers.meetings.schedule
 import handlers.menu
 import handlers.mydata  # noqa: F401

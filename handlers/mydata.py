@@ -48,6 +48,9 @@ async def my_data(ctx: Context, _: str) -> None:
         "mydata.summary",
         name=person.full_name,
         language=LANGUAGES.get(person.locale, person.locale),
+        reminders=ctx.t("mydata.reminders_off")
+        if person.mute_reminders
+        else ctx.t("mydata.reminders_on"),
         roles="\n".join(roles) or "-",
         channels="\n".join(channels) or "-",
         consents="\n".join(consent_lines) or "-",
@@ -58,6 +61,7 @@ async def my_data(ctx: Context, _: str) -> None:
         [
             ("rename", ctx.t("mydata.rename")),
             ("language", ctx.t("mydata.language")),
+            ("mute", ctx.t("mydata.unmute") if person.mute_reminders else ctx.t("mydata.mute")),
             ("delete", ctx.t("mydata.delete")),
             ("close", ctx.t("common.close")),
         ],
@@ -70,6 +74,12 @@ async def action(ctx: Context, answer: Answer) -> None:
         ctx.ask(mydata("rename"), ctx.t("name.ask"))
     elif answer.key == "language":
         await language(ctx, "")
+    elif answer.key == "mute" and ctx.person is not None:
+        ctx.person.mute_reminders = not ctx.person.mute_reminders
+        ctx.uow.session.add(ctx.person)
+        ctx.audit("person.mute_changed", "person", ctx.person.id, muted=ctx.person.mute_reminders)
+        ctx.finish()
+        ctx.say(ctx.t("mydata.muted") if ctx.person.mute_reminders else ctx.t("mydata.unmuted"))
     elif answer.key == "delete":
         await delete_data(ctx, "")
     else:

@@ -60,6 +60,7 @@ def build_scheduler(
     every(tick, meetings.send_meeting_reminders, db, settings, clock)
     every(tick, meetings.send_meeting_summaries, db, settings, clock)
     every(max(tick, 300), meetings.materialize_meetings, db, settings, clock)
+    every(3600, meetings.flag_unmet_branches, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)
     return scheduler

@@ -10,6 +10,8 @@ import logging
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlmodel import col, select
+
 from bot.clock import Clock
 from bot.config import Settings
 from bot.formatting import format_datetime
@@ -22,11 +24,13 @@ from handlers.notify import notify
 from scheduler.quiet import next_allowed
 from scheduler.reminders import reminder_times
 from storage.db import Database
-from storage.models import Meeting, Unit
+from storage.meetings import meeting_stats
+from storage.models import Meeting, OutboxMessage, Unit
 from storage.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 SUMMARY_AFTER = timedelta(hours=3)
+UNMET_NOTICE_DAYS = 7  # the first week of a month
 
 
 def unit_setting(unit: Unit, settings: Settings, name: str) -> Any:
@@ -125,5 +129,56 @@ async def send_meeting_summaries(db: Database, settings: Settings, clock: Clock)
             if meeting.checkin_closed_at is None and meeting.checkin_code is not None:
                 meeting.checkin_closed_at = now
             uow.session.add(meeting)
+        await uow.commit()
+    return sent
+
+
+async def flag_unmet_branches(db: Database, settings: Settings, clock: Clock) -> int:
+    """In the first days of a month, tell each grassroots union which branches did not meet.
+
+    Runs hourly; once any flag for last month exists the work is skipped, and the
+    dedupe keys make a second leader or a restart harmless anyway.
+    """
+    now = clock()
+    local = now.astimezone(settings.tz)
+    if local.day > UNMET_NOTICE_DAYS or local.hour < 8:
+        return 0
+    year, month = (local.year - 1, 12) if local.month == 1 else (local.year, local.month - 1)
+    tag = f"unmet:{year}-{month:02d}"
+    start = datetime(year, month, 1, tzinfo=settings.tz)
+    end = datetime(local.year, local.month, 1, tzinfo=settings.tz)
+    async with unit_of_work(db) as uow:
+        done = await uow.session.exec(
+            select(OutboxMessage.id).where(col(OutboxMessage.dedupe_key).startswith(tag)).limit(1)
+        )
+        if done.first() is not None:
+            return 0
+        units = list(await uow.units.all())
+        parents = {u.parent_id for u in units}
+        branches = [u for u in units if u.id not in parents and u.parent_id is not None]
+        stats = await meeting_stats(uow.session, [u.id for u in branches if u.id], start, end)
+        by_parent: dict[int, list[str]] = {}
+        for unit in branches:
+            if unit.id is not None and stats[unit.id].held == 0 and unit.parent_id is not None:
+                by_parent.setdefault(unit.parent_id, []).append(unit.name)
+        sent = 0
+        for parent_id, names in by_parent.items():
+            parent = await uow.units.get(parent_id)
+            assert parent is not None
+            for leader in await uow.meetings.leaders(parent_id):
+                sent += await notify(
+                    uow,
+                    leader,
+                    N_("meeting.unmet_notice"),
+                    now=now,
+                    category="reminder",
+                    dedupe_key=f"{tag}:{parent_id}:{leader.id}",
+                    not_before=next_allowed(
+                        now, settings.tz, settings.quiet_start, settings.quiet_end
+                    ),
+                    unit=parent.name,
+                    month=f"{month:02d}/{year}",
+                    branches=", ".join(names),
+                )
         await uow.commit()
     return sent

@@ -194,3 +194,60 @@ class MeetingRepository:
         )
         present = set(seen.all())
         return [(starts_at, mid in present) for mid, starts_at in rows]
+
+
+class BranchMonth:
+    """One unit's meetings in a period: held, people present, people expected."""
+
+    __slots__ = ("expected", "held", "present")
+
+    def __init__(self) -> None:
+        self.held = 0
+        self.present = 0
+        self.expected = 0
+
+
+async def meeting_stats(
+    session: AsyncSession, unit_ids: list[int], start: datetime, end: datetime
+) -> dict[int, BranchMonth]:
+    """Per unit: meetings held in [start, end), attendance, and members x meetings expected.
+
+    Three grouped queries whatever the number of units, so a province's report stays fast.
+    """
+    from sqlalchemy import func
+
+    stats = {unit_id: BranchMonth() for unit_id in unit_ids}
+    held = await session.exec(
+        select(Meeting.unit_id, func.count())
+        .where(
+            col(Meeting.unit_id).in_(unit_ids),
+            Meeting.status == MeetingStatus.SCHEDULED,
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+        )
+        .group_by(Meeting.unit_id)
+    )
+    for unit_id, count in held.all():
+        stats[unit_id].held = count
+    present = await session.exec(
+        select(Meeting.unit_id, func.count())
+        .join(Attendance, col(Attendance.meeting_id) == Meeting.id)
+        .where(
+            col(Meeting.unit_id).in_(unit_ids),
+            Meeting.status == MeetingStatus.SCHEDULED,
+            col(Meeting.starts_at) >= start,
+            col(Meeting.starts_at) < end,
+        )
+        .group_by(Meeting.unit_id)
+    )
+    for unit_id, count in present.all():
+        stats[unit_id].present = count
+    members = await session.exec(
+        select(Membership.unit_id, func.count(func.distinct(Membership.person_id)))
+        .join(Person, col(Person.id) == Membership.person_id)
+        .where(col(Membership.unit_id).in_(unit_ids), Person.status != PersonStatus.DELETED)
+        .group_by(Membership.unit_id)
+    )
+    for unit_id, count in members.all():
+        stats[unit_id].expected = count * stats[unit_id].held
+    return stats

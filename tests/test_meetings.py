@@ -15,6 +15,7 @@ from scheduler.meetings import (
     send_meeting_summaries,
 )
 from storage.models import Meeting, OutboxMessage, Rsvp
+from storage.sample import seed_sample_province
 from storage.uow import unit_of_work
 from tests.support import Chat, MovableClock, texts
 from tests.test_flows import joined
@@ -194,3 +195,57 @@ async def test_moving_a_meeting_tells_members_and_bad_dates_are_refused(
     async with unit_of_work(app.db) as uow:
         meeting = (await uow.session.exec(select(Meeting).order_by(Meeting.starts_at))).first()
         assert meeting is not None and meeting.version == 2
+
+
+async def test_report_rolls_up_and_unmet_branches_are_flagged(
+    app: App, clock: MovableClock
+) -> None:
+    secretary, tg_member, zalo_member = await branch(app, clock)
+    await schedule_monthly(secretary)
+    clock.now = datetime(2026, 11, 28, 12, 40, tzinfo=UTC)
+    await secretary.says("/diemdanh")
+    await secretary.presses("Đánh dấu")
+    await secretary.presses("Lê Văn Nam")
+    await secretary.presses("Xong")
+    standing = Chat(app, app.channels["zalo"], "zs_1")  # type: ignore[arg-type]
+    async with unit_of_work(app.db) as uow:
+        invites = await seed_sample_province(uow, clock())
+        await uow.commit()
+    code = next(i.code for i in invites if i.unit_code == "AP" and i.role == "standing")
+    await joined(standing, code, "Phạm Văn Đức")  # the province's standing committee
+
+    clock.now = datetime(2026, 12, 1, 2, 0, tzinfo=UTC)  # 09:00 local on 1 December
+    await standing.says("/baocaosinhhoat")
+    out = await standing.presses("11/2026")
+    report = texts(out)
+    assert "Tỉnh đoàn An Phú – tháng 11/2026" in report
+    assert "Chi đoàn đã sinh hoạt: 1/4" in report
+    assert "• Chi đoàn ấp 1: 1 buổi, tham dự 33%" in report
+    assert "Chưa sinh hoạt: Chi đoàn ấp 2, Chi đoàn 12A1, Chi đoàn cơ quan Tỉnh đoàn" in report
+
+    from scheduler.meetings import flag_unmet_branches
+
+    assert await flag_unmet_branches(app.db, app.settings, clock) == 1
+    assert await flag_unmet_branches(app.db, app.settings, clock) == 0
+    await app.sender.drain()
+    # the province leads the office branch directly; communes hear about their own
+    assert "chưa sinh hoạt: Chi đoàn cơ quan Tỉnh đoàn" in texts(new(standing))
+
+
+async def test_muted_member_gets_no_reminder_but_hears_of_a_move(app: App, clock: MovableClock) -> None:
+    secretary, tg_member, zalo_member = await branch(app, clock)
+    await zalo_member.says("/dulieucuatoi")
+    out = await zalo_member.says("tat nhac lich")
+    assert "Đã tắt nhắc lịch" in texts(out)
+    await schedule_monthly(secretary)
+    new(zalo_member), new(tg_member)
+    clock.now = datetime(2026, 11, 27, 12, 31, tzinfo=UTC)
+    await tick(app, clock)
+    assert len(new(tg_member)) == 1
+    assert new(zalo_member) == []
+    await secretary.says("/lichsinhhoat")
+    await secretary.presses("Dời hoặc hủy")
+    await secretary.presses("28/11/2026")
+    await secretary.presses("Hủy buổi này")
+    await app.sender.drain()
+    assert "đã được hủy" in texts(new(zalo_member))
