@@ -200,7 +200,7 @@ async def test_moving_a_meeting_tells_members_and_bad_dates_are_refused(
 async def test_report_rolls_up_and_unmet_branches_are_flagged(
     app: App, clock: MovableClock
 ) -> None:
-    secretary, tg_member, zalo_member = await branch(app, clock)
+    secretary, _, _ = await branch(app, clock)
     await schedule_monthly(secretary)
     clock.now = datetime(2026, 11, 28, 12, 40, tzinfo=UTC)
     await secretary.says("/diemdanh")
@@ -232,7 +232,9 @@ async def test_report_rolls_up_and_unmet_branches_are_flagged(
     assert "chưa sinh hoạt: Chi đoàn cơ quan Tỉnh đoàn" in texts(new(standing))
 
 
-async def test_muted_member_gets_no_reminder_but_hears_of_a_move(app: App, clock: MovableClock) -> None:
+async def test_muted_member_gets_no_reminder_but_hears_of_a_move(
+    app: App, clock: MovableClock
+) -> None:
     secretary, tg_member, zalo_member = await branch(app, clock)
     await zalo_member.says("/dulieucuatoi")
     out = await zalo_member.says("tat nhac lich")
