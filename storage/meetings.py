@@ -225,7 +225,7 @@ async def meeting_stats(
             col(Meeting.starts_at) >= start,
             col(Meeting.starts_at) < end,
         )
-        .group_by(Meeting.unit_id)
+        .group_by(col(Meeting.unit_id))
     )
     for unit_id, count in held.all():
         stats[unit_id].held = count
@@ -238,7 +238,7 @@ async def meeting_stats(
             col(Meeting.starts_at) >= start,
             col(Meeting.starts_at) < end,
         )
-        .group_by(Meeting.unit_id)
+        .group_by(col(Meeting.unit_id))
     )
     for unit_id, count in present.all():
         stats[unit_id].present = count
@@ -246,7 +246,7 @@ async def meeting_stats(
         select(Membership.unit_id, func.count(func.distinct(Membership.person_id)))
         .join(Person, col(Person.id) == Membership.person_id)
         .where(col(Membership.unit_id).in_(unit_ids), Person.status != PersonStatus.DELETED)
-        .group_by(Membership.unit_id)
+        .group_by(col(Membership.unit_id))
     )
     for unit_id, count in members.all():
         stats[unit_id].expected = count * stats[unit_id].held
