@@ -89,7 +89,9 @@ class App:
         else:
             for channel in self.channels.values():
                 await channel.start_polling(self.accept_durably)
-        self.leader = LeaderElection(self.settings.database_url)
+        self.leader = LeaderElection(
+            self.settings.database_url, retry_seconds=self.settings.leader_retry_seconds
+        )
         await self.leader.start()
         self.scheduler = build_scheduler(
             self.db, self.settings, self.processor.clock, lambda: self.leader.is_leader

@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     member_reminder_hours: list[int] = Field(default_factory=lambda: [24, 2])
     # How often the scheduler looks for due work.
     scheduler_tick_seconds: float = Field(default=30.0, gt=0)
+    # How often a process that is not the scheduler leader tries to become it.
+    leader_retry_seconds: float = Field(default=10.0, gt=0)
     # Sandbox and tests only: a file holding a number of seconds added to the real clock.
     clock_offset_file: str | None = None
 

@@ -8,6 +8,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -93,6 +94,13 @@ class Sandbox:
     bot: BotProcess
     codes: dict[str, str]
     database_url: str
+    clock_file: Path | None = None
+
+    def move_clock_to(self, when: datetime) -> None:
+        """Move the running bot's clock (it adds the file's seconds to the real time)."""
+        assert self.clock_file is not None
+        offset = (when - datetime.now(UTC)).total_seconds()
+        self.clock_file.write_text(f"{offset:.3f}")
 
     async def cli(self, *args: str) -> tuple[int, str]:
         """Run the operator CLI against the same database."""
@@ -143,8 +151,12 @@ async def sandbox(database_url: str, tmp_path: Path) -> AsyncIterator[Sandbox]:
     await telegram.start()
     await zalo.start()
     codes = await _seed(database_url)
-    bot = BotProcess(_env(database_url, telegram, zalo), tmp_path / "bot.log")
-    box = Sandbox(telegram, zalo, bot, codes, database_url)
+    clock_file = tmp_path / "clock-offset"
+    clock_file.write_text("0")
+    env = _env(database_url, telegram, zalo)
+    env.update(DOANBOT_CLOCK_OFFSET_FILE=str(clock_file), DOANBOT_SCHEDULER_TICK_SECONDS="0.5")
+    bot = BotProcess(env, tmp_path / "bot.log")
+    box = Sandbox(telegram, zalo, bot, codes, database_url, clock_file)
     try:
         await bot.start()
         yield box
