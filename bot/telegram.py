@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hmac
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -41,6 +40,7 @@ from aiohttp import web
 from bot.channels import Rejected, RetryLater, Transient, Unreachable
 from bot.messages import Channel, ChatKind, Incoming, Outgoing
 from bot.textsplit import split_text
+from bot.webhooks import secret_ok
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +117,20 @@ class TelegramChannel:
     channel = Channel.TELEGRAM
 
     def __init__(
-        self, token: str, api_url: str, accept: Accept, webhook_secret: str | None
+        self,
+        token: str,
+        api_url: str,
+        accept: Accept,
+        webhook_secret: str | None,
+        *,
+        paid_broadcast: bool = False,
     ) -> None:
         session = AiohttpSession(api=TelegramAPIServer.from_base(api_url))
         self.bot = Bot(token=token, session=session)
         self.webhook_secret = webhook_secret
+        # Paid broadcast (settings.telegram_paid_broadcast): messages may go at up to
+        # 1000/s, each charged in Telegram Stars; the sender's pacing follows the setting.
+        self.paid_broadcast = paid_broadcast
         self._accept = accept
         self.dispatcher = Dispatcher()
         router = Router(name="doanbot")
@@ -168,10 +177,8 @@ class TelegramChannel:
 
     async def webhook(self, request: web.Request) -> web.Response:
         """The webhook endpoint: check the secret, store the update, then say 200."""
-        if self.webhook_secret is not None:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
-                return web.Response(status=401)
+        if not secret_ok(request, SECRET_HEADER, self.webhook_secret):
+            return web.Response(status=401)
         try:
             update = Update.model_validate(await request.json(), context={"bot": self.bot})
         except ValueError:
@@ -221,6 +228,11 @@ class TelegramChannel:
         except TelegramAPIError as exc:
             raise Rejected(exc.message) from exc
 
+    @property
+    def _paid(self) -> bool | None:
+        # None leaves the parameter out of the request: free sends stay as they were.
+        return True if self.paid_broadcast else None
+
     async def _deliver(self, out: Outgoing) -> None:
         chat_id: Any = out.chat_id
         if out.kind == "answer":
@@ -230,13 +242,21 @@ class TelegramChannel:
                 text=out.text[:TEXT_LIMIT], chat_id=chat_id, message_id=int(out.message_ref or 0)
             )
         elif out.photo_url:
-            await self.bot.send_photo(chat_id, out.photo_url, caption=out.text[:1024] or None)
+            await self.bot.send_photo(
+                chat_id,
+                out.photo_url,
+                caption=out.text[:1024] or None,
+                allow_paid_broadcast=self._paid,
+            )
         else:
             parts = split_text(out.text, TEXT_LIMIT)
             for i, part in enumerate(parts):
                 last = i == len(parts) - 1
                 await self.bot.send_message(
-                    chat_id, part, reply_markup=keyboard(out) if last else None
+                    chat_id,
+                    part,
+                    reply_markup=keyboard(out) if last else None,
+                    allow_paid_broadcast=self._paid,
                 )
 
 

@@ -9,24 +9,16 @@ from bot.i18n import N_
 from handlers.base import Answer, Context, Flow, command
 from handlers.join import role_label
 from handlers.menu import show_menu
+from handlers.roles import led_units
 from storage.models import LEADER_ROLES, PersonStatus, Role, Unit
 
 leaders = Flow("leaders")
 LIST_LIMIT = 40  # a phone screen's worth; the CLI exports the full list
 
 
-async def _led_units(ctx: Context) -> list[Unit]:
-    assert ctx.person is not None and ctx.person.id is not None
-    seen: dict[int, Unit] = {}
-    for membership, unit in await ctx.uow.people.memberships(ctx.person.id):
-        if membership.role in LEADER_ROLES and unit.id is not None:
-            seen[unit.id] = unit
-    return list(seen.values())
-
-
 async def _pick_unit(ctx: Context, step: str, question_key: str) -> Unit | None:
     """The one unit this person leads, or ask which (returns None while asking)."""
-    units = await _led_units(ctx)
+    units = await led_units(ctx)
     if len(units) == 1:
         return units[0]
     ctx.ask(leaders(step), ctx.t(question_key), [(str(u.id), u.name) for u in units])
@@ -48,7 +40,7 @@ async def invite_unit(ctx: Context, answer: Answer) -> None:
 
 
 async def _chosen(ctx: Context, answer: Answer) -> Unit | None:
-    units = {str(u.id): u for u in await _led_units(ctx)}
+    units = {str(u.id): u for u in await led_units(ctx)}
     ctx.finish()
     unit = units.get(answer.key or "")
     if unit is None:

@@ -217,27 +217,21 @@ async def meeting_stats(
     from sqlalchemy import func
 
     stats = {unit_id: BranchMonth() for unit_id in unit_ids}
+    in_period = (
+        col(Meeting.unit_id).in_(unit_ids),
+        Meeting.status == MeetingStatus.SCHEDULED,
+        col(Meeting.starts_at) >= start,
+        col(Meeting.starts_at) < end,
+    )
     held = await session.exec(
-        select(Meeting.unit_id, func.count())
-        .where(
-            col(Meeting.unit_id).in_(unit_ids),
-            Meeting.status == MeetingStatus.SCHEDULED,
-            col(Meeting.starts_at) >= start,
-            col(Meeting.starts_at) < end,
-        )
-        .group_by(col(Meeting.unit_id))
+        select(Meeting.unit_id, func.count()).where(*in_period).group_by(col(Meeting.unit_id))
     )
     for unit_id, count in held.all():
         stats[unit_id].held = count
     present = await session.exec(
         select(Meeting.unit_id, func.count())
         .join(Attendance, col(Attendance.meeting_id) == Meeting.id)
-        .where(
-            col(Meeting.unit_id).in_(unit_ids),
-            Meeting.status == MeetingStatus.SCHEDULED,
-            col(Meeting.starts_at) >= start,
-            col(Meeting.starts_at) < end,
-        )
+        .where(*in_period)
         .group_by(col(Meeting.unit_id))
     )
     for unit_id, count in present.all():

@@ -9,7 +9,6 @@ ignored there.
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
 from datetime import UTC, datetime
 
@@ -18,6 +17,7 @@ from aiohttp import web
 from bot.channels import Rejected, RetryLater, Transient, Unreachable
 from bot.messages import Channel, Outgoing
 from bot.telegram import Accept
+from bot.webhooks import secret_ok
 from bot.zalo.client import (
     ZaloBadRequest,
     ZaloBlocked,
@@ -102,10 +102,8 @@ class ZaloChannel:
             await asyncio.gather(self._polling, return_exceptions=True)
 
     async def webhook(self, request: web.Request) -> web.Response:
-        if self.webhook_secret is not None:
-            given = request.headers.get(SECRET_HEADER, "")
-            if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
-                return web.Response(status=401)
+        if not secret_ok(request, SECRET_HEADER, self.webhook_secret):
+            return web.Response(status=401)
         try:
             body = await request.json()
         except ValueError:

@@ -7,10 +7,11 @@ from datetime import timedelta
 
 from bot.i18n import N_
 from handlers.base import Answer, Context, Flow, action, command
-from handlers.meetings.common import describe, led_units, member_units, when
+from handlers.meetings.common import describe, when
 from handlers.meetings.summary import summary_text
 from handlers.menu import show_menu
 from handlers.notify import notify
+from handlers.roles import led_units, member_units
 from storage.models import LEADER_ROLES, Meeting
 from storage.outbox import INTERACTIVE
 

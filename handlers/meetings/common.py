@@ -7,23 +7,8 @@ from datetime import datetime
 from bot.formatting import format_datetime
 from handlers.base import Context
 from handlers.notify import notify
-from storage.models import LEADER_ROLES, Meeting, Unit
+from storage.models import Meeting
 from storage.uow import UnitOfWork
-
-
-async def led_units(ctx: Context) -> list[Unit]:
-    """Units where this person is secretary, deputy, standing committee or admin."""
-    assert ctx.person is not None and ctx.person.id is not None
-    seen: dict[int, Unit] = {}
-    for membership, unit in await ctx.uow.people.memberships(ctx.person.id):
-        if membership.role in LEADER_ROLES and unit.id is not None:
-            seen[unit.id] = unit
-    return list(seen.values())
-
-
-async def member_units(ctx: Context) -> list[Unit]:
-    assert ctx.person is not None and ctx.person.id is not None
-    return [unit for _, unit in await ctx.uow.people.memberships(ctx.person.id)]
 
 
 def when(ctx: Context, meeting: Meeting) -> str:

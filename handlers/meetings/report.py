@@ -6,7 +6,7 @@ from datetime import datetime
 
 from bot.i18n import N_
 from handlers.base import Answer, Context, Flow, command
-from handlers.meetings.common import led_units
+from handlers.roles import led_units
 from scheduler.attendance import attendance_rate
 from storage.meetings import BranchMonth, meeting_stats
 from storage.models import LEADER_ROLES, Role, Unit

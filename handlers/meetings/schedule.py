@@ -7,9 +7,10 @@ from datetime import datetime, time
 
 from bot.i18n import N_
 from handlers.base import Answer, Context, Flow, command
-from handlers.meetings.common import describe, led_units, tell_attendees, when
+from handlers.meetings.common import describe, tell_attendees, when
 from handlers.meetings.occurrences import materialize
 from handlers.menu import show_menu
+from handlers.roles import led_units
 from scheduler.recurrence import parse_date, parse_rule, parse_time
 from storage.models import LEADER_ROLES, Meeting, MeetingSeries, MeetingStatus, Unit
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections.abc import AsyncIterator
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.sandbox.demo import bot_env
 from bot.sandbox.fake_telegram import FakeTelegram
 from bot.sandbox.fake_zalo import FakeZalo
 from storage.db import Database
@@ -130,18 +130,7 @@ async def _seed(url: str) -> dict[str, str]:
 
 
 def _env(database_url: str, telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DOANBOT_")}
-    env.update(
-        DOANBOT_DATABASE_URL=database_url,
-        DOANBOT_TELEGRAM_TOKEN=TG_TOKEN,
-        DOANBOT_TELEGRAM_API_URL=telegram.base_url,
-        DOANBOT_TELEGRAM_BOT_USERNAME=telegram.username,
-        DOANBOT_ZALO_TOKEN=ZALO_TOKEN,
-        DOANBOT_ZALO_API_URL=zalo.base_url,
-        DOANBOT_LOG_LEVEL="INFO",
-        PYTHONUNBUFFERED="1",
-    )
-    return env
+    return bot_env(database_url, telegram, zalo)
 
 
 @pytest.fixture
