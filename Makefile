@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install test lint typecheck pytest demo run bench lock clean catalogs
+.PHONY: install test lint typecheck pytest demo run bench lock clean
 
 install: $(STAMP)
 
@@ -38,6 +38,7 @@ run: install
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python -m bench.broadcast --chats 600
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock: install

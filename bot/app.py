@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 class Receiver(ChannelAdapter, Protocol):
     async def start_polling(self, accept_with_retry: Accept) -> None: ...
+    async def stop_polling(self) -> None: ...
     async def webhook(self, request: web.Request) -> web.Response: ...
     async def set_webhook(self, url: str) -> None: ...
     async def close(self) -> None: ...
@@ -122,8 +123,10 @@ class App:
             self.scheduler.shutdown(wait=False)
         if getattr(self, "leader", None) is not None:
             await self.leader.stop()
+        # Stop taking updates first, then let the sender give back its claims while the
+        # channels can still send, and only then close the channels.
         for channel in self.channels.values():
-            await channel.close()
+            await channel.stop_polling()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.processor.close()
@@ -131,6 +134,8 @@ class App:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for channel in self.channels.values():
+            await channel.close()
         await self.db.dispose()
 
 
@@ -151,6 +156,7 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> App:
             settings.telegram_api_url,
             processor.accept,
             _secret(settings.telegram_webhook_secret),
+            paid_broadcast=settings.telegram_paid_broadcast,
         )
     if settings.zalo_enabled and settings.zalo_token is not None:
         adapters["zalo"] = ZaloChannel(

@@ -463,6 +463,126 @@ def invite_create(
     typer.echo(t("cli.invite.zalo", code=code))
 
 
+# --- outbox ----------------------------------------------------------------------------
+
+outbox_app = typer.Typer(no_args_is_help=True, help=_tr("cli.outbox.help"))
+app.add_typer(outbox_app, name="outbox")
+
+_OUTBOX_STATUSES: dict[str, str] = {
+    "pending": N_("cli.outbox.status.pending"),
+    "sent": N_("cli.outbox.status.sent"),
+    "dead": N_("cli.outbox.status.dead"),
+    "unreachable": N_("cli.outbox.status.unreachable"),
+}
+_OUTBOX_CATEGORIES: dict[str, str] = {
+    "reply": N_("cli.outbox.category.reply"),
+    "reminder": N_("cli.outbox.category.reminder"),
+    "broadcast": N_("cli.outbox.category.broadcast"),
+    "nudge": N_("cli.outbox.category.nudge"),
+}
+
+
+def _age(t: Translator, seconds: float) -> str:
+    """A waiting time as an operator reads it: the two largest units."""
+    minutes, hours = int(seconds // 60), int(seconds // 3600)
+    if seconds < 60:
+        return t("cli.outbox.age.seconds", seconds=int(seconds))
+    if hours < 1:
+        return t("cli.outbox.age.minutes", minutes=minutes)
+    if hours < 24:
+        return t("cli.outbox.age.hours", hours=hours, minutes=minutes % 60)
+    return t("cli.outbox.age.days", days=hours // 24, hours=hours % 24)
+
+
+@outbox_app.command("status", help=_tr("cli.outbox.help_status"))
+def outbox_status(ctx: typer.Context) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    now = system_clock()
+    report = _in_uow(settings, lambda uow: uow.outbox.report(now))
+    if not report.lines:
+        typer.echo(t("cli.outbox.empty"))
+        return
+    headers = [t("cli.outbox.col.status"), t("cli.outbox.col.category"), t("cli.outbox.col.count")]
+    rows = [
+        [
+            t(_OUTBOX_STATUSES[line.status]) if line.status in _OUTBOX_STATUSES else line.status,
+            t(_OUTBOX_CATEGORIES[line.category])
+            if line.category in _OUTBOX_CATEGORIES
+            else line.category,
+            str(line.count),
+        ]
+        for line in report.lines
+    ]
+    typer.echo(_table(headers, rows))
+    typer.echo("")
+    if report.oldest_due is None:
+        typer.echo(t("cli.outbox.nothing_due"))
+    else:
+        waited = _age(t, max(0.0, (now - report.oldest_due).total_seconds()))
+        typer.echo(t("cli.outbox.oldest_due", age=waited))
+    if report.scheduled:
+        typer.echo(t("cli.outbox.scheduled", count=report.scheduled))
+    typer.echo(t("cli.outbox.unreachable", count=report.unreachable))
+    if not report.dead_total:
+        typer.echo(t("cli.outbox.no_dead"))
+        return
+    typer.echo(t("cli.outbox.dead", count=report.dead_total, shown=len(report.dead)))
+    headers = [
+        t("cli.outbox.col.id"),
+        t("cli.outbox.col.channel"),
+        t("cli.outbox.col.chat"),
+        t("cli.outbox.col.category"),
+        t("cli.outbox.col.attempts"),
+        t("cli.outbox.col.error"),
+    ]
+    dead_rows = [
+        [
+            str(row.id),
+            t(_CHANNELS[row.channel]) if row.channel in _CHANNELS else row.channel,
+            row.chat_id,
+            t(_OUTBOX_CATEGORIES[row.category])
+            if row.category in _OUTBOX_CATEGORIES
+            else row.category,
+            str(row.attempts),
+            (row.last_error or "—").replace("\n", " ")[:80],
+        ]
+        for row in report.dead
+    ]
+    typer.echo(_table(headers, dead_rows))
+
+
+@outbox_app.command("retry", help=_tr("cli.outbox.help_retry"))
+def outbox_retry(
+    ctx: typer.Context,
+    message_id: Annotated[int | None, typer.Option("--id", help=_tr("cli.outbox.help_id"))] = None,
+    all_dead: Annotated[
+        bool, typer.Option("--all-dead", help=_tr("cli.outbox.help_all_dead"))
+    ] = False,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    if (message_id is None) == (not all_dead):  # exactly one of the two
+        raise _fail(t("cli.outbox.retry_which"))
+
+    async def work(uow: UnitOfWork) -> int:
+        retried = await uow.outbox.retry_dead(system_clock(), message_id)
+        if message_id is not None and not retried:
+            raise CliError(N_("cli.outbox.not_dead"), id=message_id)
+        if retried:
+            uow.audit.record(
+                "outbox.retried",
+                "outbox_message",
+                message_id,
+                actor="cli",
+                count=retried,
+            )
+        return retried
+
+    count = _in_uow(settings, work)
+    typer.echo(t("cli.outbox.retried", count=count))
+
+
 # --- running the bot (bodies live elsewhere) -------------------------------------------
 
 

@@ -209,7 +209,10 @@ class OutboxMessage(SQLModel, table=True):
     """An action towards a chat, written in the same transaction as the decision to send it."""
 
     __tablename__ = "outbox_message"
-    __table_args__ = (Index("ix_outbox_due", "status", "priority", "not_before", "id"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "priority", "not_before", "id"),
+        Index("ix_outbox_chat", "status", "channel", "chat_id", "id"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     dedupe_key: str | None = Field(default=None, max_length=200, unique=True)

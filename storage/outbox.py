@@ -42,7 +42,7 @@ class Claim:
     rows: list[OutboxMessage] = field(default_factory=list)
     #: Rows to chats known to have blocked the bot, marked unreachable without a call.
     unreachable: int = 0
-    #: Senders holding live claims on the channel, this one included.
+    #: Senders holding live claims on the channel, this one included (bulk claims only).
     senders: int = 1
 
 
@@ -58,8 +58,10 @@ class Report:
     """The operator's view of the outbox."""
 
     lines: list[StatusLine]
-    oldest_pending: datetime | None  # creation time of the oldest pending row
-    dead: list[OutboxMessage]
+    #: When the longest-waiting due row was due (rows scheduled for later are not late).
+    oldest_due: datetime | None
+    scheduled: int  # pending rows whose time has not come yet
+    dead: list[OutboxMessage]  # the newest dead rows
     dead_total: int
     unreachable: int
 
@@ -121,7 +123,9 @@ class OutboxRepository:
         a reply due (a reply stuck behind a bulk row of its chat brings that row along).
         Run it in its own short transaction and commit at once.
         """
-        claim = Claim(senders=1 + await self._other_senders(channel, sender_id, now))
+        claim = Claim()
+        if not interactive_only:  # counted once per round, with the bulk
+            claim.senders = 1 + await self._other_senders(channel, sender_id, now)
         if limit <= 0:
             return claim
         first_ids = await self._first_rows(channel, now, limit, interactive_only)
@@ -169,8 +173,8 @@ class OutboxRepository:
         """The first due row of each free chat, most urgent chats first."""
         row = OutboxMessage
         waiting_for_retry = select(row.chat_id).where(
-            row.channel == channel,
-            row.status == _PENDING,
+            col(row.channel) == channel,
+            col(row.status) == _PENDING,
             col(row.not_before) > now,
             col(row.last_error).is_not(None),
         )
@@ -183,8 +187,8 @@ class OutboxRepository:
         query = (
             select(first)
             .where(
-                row.channel == channel,
-                row.status == _PENDING,
+                col(row.channel) == channel,
+                col(row.status) == _PENDING,
                 col(row.not_before) <= now,
                 col(row.chat_id).not_in(waiting_for_retry),
             )
@@ -200,7 +204,7 @@ class OutboxRepository:
         """Chats whose only accounts have blocked the bot (a new message unblocks them)."""
         result = await self.session.exec(
             select(ChannelIdentity.chat_id, ChannelIdentity.reachable).where(
-                ChannelIdentity.channel == channel, col(ChannelIdentity.chat_id).in_(chat_ids)
+                col(ChannelIdentity.channel) == channel, col(ChannelIdentity.chat_id).in_(chat_ids)
             )
         )
         seen = result.all()
@@ -208,21 +212,33 @@ class OutboxRepository:
 
     async def _other_senders(self, channel: str, sender_id: str, now: datetime) -> int:
         result = await self.session.exec(
-            select(func.count(distinct(OutboxMessage.claimed_by))).where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.status == _PENDING,
+            select(func.count(distinct(col(OutboxMessage.claimed_by)))).where(
+                col(OutboxMessage.channel) == channel,
+                col(OutboxMessage.status) == _PENDING,
                 col(OutboxMessage.claimed_until) >= now,
-                OutboxMessage.claimed_by != sender_id,
+                col(OutboxMessage.claimed_by) != sender_id,
             )
         )
         return int(result.one() or 0)
+
+    async def holders(self, prefix: str) -> set[str]:
+        """Senders whose ids start with ``prefix`` and that hold pending rows."""
+        result = await self.session.exec(
+            select(OutboxMessage.claimed_by)
+            .where(
+                col(OutboxMessage.status) == _PENDING,
+                col(OutboxMessage.claimed_by).startswith(prefix, autoescape=True),
+            )
+            .distinct()
+        )
+        return {holder for holder in result.all() if holder is not None}
 
     async def renew(
         self, sender_id: str, *, now: datetime, lease: timedelta, ids: Sequence[int] | None = None
     ) -> set[int]:
         """Extend this sender's claims (all, or ``ids``); returns the rows still held."""
         query = update(OutboxMessage).where(
-            OutboxMessage.claimed_by == sender_id, OutboxMessage.status == _PENDING
+            col(OutboxMessage.claimed_by) == sender_id, col(OutboxMessage.status) == _PENDING
         )
         if ids is not None:
             query = query.where(col(OutboxMessage.id).in_(ids))
@@ -234,7 +250,7 @@ class OutboxRepository:
     async def release(self, sender_id: str, ids: Sequence[int] | None = None) -> int:
         """Give up this sender's claims (all, or ``ids``): others may take the rows at once."""
         query = update(OutboxMessage).where(
-            OutboxMessage.claimed_by == sender_id, OutboxMessage.status == _PENDING
+            col(OutboxMessage.claimed_by) == sender_id, col(OutboxMessage.status) == _PENDING
         )
         if ids is not None:
             query = query.where(col(OutboxMessage.id).in_(ids))
@@ -262,7 +278,7 @@ class OutboxRepository:
             values["attempts"] = attempts
         await self.session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, OutboxMessage.status == _PENDING)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == _PENDING)
             .values(**values)
         )
 
@@ -280,7 +296,7 @@ class OutboxRepository:
             values["attempts"] = attempts
         await self.session.execute(
             update(OutboxMessage)
-            .where(col(OutboxMessage.id) == message_id, OutboxMessage.status == _PENDING)
+            .where(col(OutboxMessage.id) == message_id, col(OutboxMessage.status) == _PENDING)
             .values(**values)
         )
 
@@ -292,14 +308,14 @@ class OutboxRepository:
         free = or_(
             col(OutboxMessage.claimed_until).is_(None),
             col(OutboxMessage.claimed_until) < now,
-            OutboxMessage.claimed_by == sender_id,
+            col(OutboxMessage.claimed_by) == sender_id,
         )
         result = await self.session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.channel == channel,
-                OutboxMessage.chat_id == chat_id,
-                OutboxMessage.status == _PENDING,
+                col(OutboxMessage.channel) == channel,
+                col(OutboxMessage.chat_id) == chat_id,
+                col(OutboxMessage.status) == _PENDING,
                 col(OutboxMessage.not_before) <= now,
                 free,
             )
@@ -307,42 +323,51 @@ class OutboxRepository:
         )
         await self.session.execute(
             update(ChannelIdentity)
-            .where(ChannelIdentity.channel == channel, ChannelIdentity.chat_id == chat_id)
+            .where(col(ChannelIdentity.channel) == channel, col(ChannelIdentity.chat_id) == chat_id)
             .values(reachable=False, blocked_at=now)
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
     # --- operators ---------------------------------------------------------------------
 
-    async def report(self, dead_shown: int = 20) -> Report:
+    async def report(self, now: datetime, dead_shown: int = 20) -> Report:
         by_status = await self.session.exec(
             select(OutboxMessage.status, OutboxMessage.category, func.count())
             .group_by(OutboxMessage.status, OutboxMessage.category)
             .order_by(OutboxMessage.status, OutboxMessage.category)
         )
         lines = [StatusLine(status, category, count) for status, category, count in by_status]
+        pending = col(OutboxMessage.status) == _PENDING
         oldest = await self.session.exec(
-            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == _PENDING)
+            select(func.min(OutboxMessage.not_before)).where(
+                pending, col(OutboxMessage.not_before) <= now
+            )
+        )
+        scheduled = await self.session.exec(
+            select(func.count()).where(pending, col(OutboxMessage.not_before) > now)
         )
         dead = await self.session.exec(
             select(OutboxMessage)
-            .where(OutboxMessage.status == OutboxStatus.DEAD.value)
+            .where(col(OutboxMessage.status) == OutboxStatus.DEAD.value)
             .order_by(col(OutboxMessage.id).desc())
             .limit(dead_shown)
         )
+
+        def total(status: OutboxStatus) -> int:
+            return sum(line.count for line in lines if line.status == status)
+
         return Report(
             lines=lines,
-            oldest_pending=oldest.first(),
+            oldest_due=oldest.first(),
+            scheduled=int(scheduled.one()),
             dead=list(dead.all()),
-            dead_total=sum(line.count for line in lines if line.status == OutboxStatus.DEAD),
-            unreachable=sum(
-                line.count for line in lines if line.status == OutboxStatus.UNREACHABLE
-            ),
+            dead_total=total(OutboxStatus.DEAD),
+            unreachable=total(OutboxStatus.UNREACHABLE),
         )
 
     async def retry_dead(self, now: datetime, message_id: int | None = None) -> int:
         """Dead rows (all, or one) back to pending with their attempts reset."""
-        query = update(OutboxMessage).where(OutboxMessage.status == OutboxStatus.DEAD.value)
+        query = update(OutboxMessage).where(col(OutboxMessage.status) == OutboxStatus.DEAD.value)
         if message_id is not None:
             query = query.where(col(OutboxMessage.id) == message_id)
         result = await self.session.execute(
@@ -361,7 +386,7 @@ class OutboxRepository:
 
     async def next_due_at(self) -> datetime | None:
         result = await self.session.exec(
-            select(func.min(OutboxMessage.not_before)).where(OutboxMessage.status == _PENDING)
+            select(func.min(OutboxMessage.not_before)).where(col(OutboxMessage.status) == _PENDING)
         )
         return result.first()
 
@@ -387,7 +412,7 @@ class OutboxRepository:
 def _claimable(now: datetime) -> list[Any]:
     """Pending and not held: never claimed, released, or the holder's lease ran out."""
     return [
-        OutboxMessage.status == _PENDING,
+        col(OutboxMessage.status) == _PENDING,
         col(OutboxMessage.not_before) <= now,
         or_(col(OutboxMessage.claimed_until).is_(None), col(OutboxMessage.claimed_until) < now),
     ]

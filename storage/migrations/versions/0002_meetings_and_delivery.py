@@ -132,6 +132,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_outbox_message_person_id"), ["person_id"], unique=False
         )
+        batch_op.create_index(
+            "ix_outbox_chat", ["status", "channel", "chat_id", "id"], unique=False
+        )
         batch_op.create_foreign_key(
             "fk_outbox_message_person_id_person",
             "person",
@@ -164,6 +167,7 @@ def downgrade() -> None:
         # rendered.  Add a name, or use a naming convention; see
         # https://alembic.sqlalchemy.org/en/latest/naming.html
         batch_op.drop_constraint("fk_outbox_message_person_id_person", type_="foreignkey")
+        batch_op.drop_index("ix_outbox_chat")
         batch_op.drop_index(batch_op.f("ix_outbox_message_person_id"))
         batch_op.drop_column("claimed_until")
         batch_op.drop_column("claimed_by")
