@@ -267,6 +267,65 @@ def units_list(
         typer.echo(f"{'    ' * depth}{code}  {name} ({kind})")
 
 
+UNIT_SETTINGS = {
+    "quiet_start": "time",
+    "quiet_end": "time",
+    "secretary_reminder_days": "int",
+    "member_reminder_hours": "hours",
+}
+
+
+def _setting_value(name: str, raw: str) -> object:
+    """Parse ``raw`` for the unit setting ``name``; ValueError when it does not fit."""
+    kind = UNIT_SETTINGS[name]
+    if kind == "time":
+        hours, minutes = (int(part) for part in raw.split(":"))
+        if not (0 <= hours < 24 and 0 <= minutes < 60):
+            raise ValueError(raw)
+        return f"{hours:02d}:{minutes:02d}"
+    if kind == "int":
+        value = int(raw)
+        if value < 0:
+            raise ValueError(raw)
+        return value
+    hours_list = sorted({int(part) for part in raw.replace(" ", "").split(",")}, reverse=True)
+    if not hours_list or min(hours_list) <= 0:
+        raise ValueError(raw)
+    return hours_list
+
+
+@units_app.command("set", help=_tr("cli.help.units_set"))
+def units_set(
+    ctx: typer.Context,
+    code: Annotated[str, typer.Argument(help=_tr("cli.help.unit_code"))],
+    values: Annotated[list[str], typer.Argument(help=_tr("cli.help.unit_settings"))],
+) -> None:
+    """Override a default for one unit (and what lies under it reads its own value)."""
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    changes: dict[str, object] = {}
+    for item in values:
+        name, _, raw = item.partition("=")
+        if name not in UNIT_SETTINGS:
+            raise _fail(t("cli.units.unknown_setting", name=name, known=", ".join(UNIT_SETTINGS)))
+        try:
+            changes[name] = _setting_value(name, raw)
+        except ValueError:
+            raise _fail(t("cli.units.bad_setting", name=name, value=raw)) from None
+
+    async def work(uow: UnitOfWork) -> dict[str, object]:
+        unit = await uow.units.by_code(code)
+        if unit is None:
+            raise CliError(N_("cli.unknown_unit"), code=code)
+        unit.settings = {**unit.settings, **changes}
+        uow.session.add(unit)
+        uow.audit.record("unit.settings_changed", "unit", unit.id, actor="cli", **changes)
+        return unit.settings
+
+    result = _in_uow(settings, work)
+    typer.echo(t("cli.units.settings_saved", code=code, settings=result))
+
+
 # --- members ---------------------------------------------------------------------------
 
 

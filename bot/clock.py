@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 Clock = Callable[[], datetime]
 
@@ -24,9 +25,6 @@ class OffsetClock:
         self._offset = 0.0
 
     def __call__(self) -> datetime:
-        import os
-        from datetime import timedelta
-
         try:
             mtime = os.stat(self.path).st_mtime
             if mtime != self._mtime:

@@ -87,6 +87,10 @@ async def members_unit(ctx: Context, answer: Answer) -> None:
         await _list_members(ctx, unit)
 
 
+async def _reachable(ctx: Context, person_id: int) -> bool:
+    return any(i.reachable for i in await ctx.uow.people.identities(person_id))
+
+
 async def _list_members(ctx: Context, unit: Unit) -> None:
     rows = await ctx.uow.people.in_subtree(unit)
     lines = []
@@ -95,10 +99,13 @@ async def _list_members(ctx: Context, unit: Unit) -> None:
         active = person.status == PersonStatus.ACTIVE
         joined += active
         mark = "✅" if active else "⏳"
+        if active and person.id is not None and not await _reachable(ctx, person.id):
+            mark = "🚫"  # blocked the bot on every channel: reminders cannot reach them
         where = "" if member_unit.id == unit.id else f" – {member_unit.name}"
         lines.append(f"{mark} {person.full_name} ({role_label(ctx, membership.role)}){where}")
     more = len(lines) - LIST_LIMIT
     text = ctx.t("leaders.members", unit=unit.name, joined=joined, total=len(rows))
+    text += "\n" + ctx.t("leaders.legend")
     body = "\n".join(lines[:LIST_LIMIT]) or ctx.t("leaders.no_members")
     if more > 0:
         body += "\n" + ctx.t("leaders.more_members", count=more)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import json
 import os
 import re
 import sqlite3
@@ -543,3 +544,17 @@ def test_demo_calls_the_sandbox(cli: Cli, monkeypatch: pytest.MonkeyPatch) -> No
     )
     assert cli("demo").exit_code == 0
     assert calls == ["demo"]
+
+
+def test_units_set_overrides_quiet_hours_and_reminders(cli: Cli) -> None:
+    cli("units", "import", cli.file("province.csv", PROVINCE))
+    result = cli("units", "set", "AP-PT-A1", "quiet_start=22:00", "member_reminder_hours=3,24")
+    assert result.exit_code == 0, result.output
+    [(stored,)] = cli.rows("SELECT settings FROM unit WHERE code = 'AP-PT-A1'")
+    assert json.loads(stored) == {"quiet_start": "22:00", "member_reminder_hours": [24, 3]}
+    bad = cli("units", "set", "AP-PT-A1", "quiet_start=25:00")
+    assert bad.exit_code == 1 and "không hợp lệ" in bad.output
+    unknown = cli("units", "set", "AP-PT-A1", "volume=11")
+    assert unknown.exit_code == 1 and "quiet_start" in unknown.output
+    [(kept,)] = cli.rows("SELECT settings FROM unit WHERE code = 'AP-PT-A1'")
+    assert json.loads(kept)["quiet_start"] == "22:00"  # a refused change leaves it as it was

@@ -180,7 +180,12 @@ async def test_secretary_invites_and_lists_members(
     assert "Chi đoàn ấp 1" in texts(out)
     await joined(zalo_user, invite, "Đặng Văn Tú")
     out = await telegram_user.says("/thanhvien")
-    assert "2/2" in texts(out) and "Đặng Văn Tú (đoàn viên)" in texts(out)
+    assert "2/2" in texts(out) and "✅ Đặng Văn Tú (đoàn viên)" in texts(out)
+    app.channels["zalo"].blocked.add(zalo_user.chat_id)  # type: ignore[attr-defined]
+    await zalo_user.says("/menu")  # the reply bounces: the bot learns it is blocked
+    out = await telegram_user.says("/thanhvien")
+    assert "🚫 Đặng Văn Tú (đoàn viên)" in texts(out)
+    app.channels["zalo"].blocked.clear()  # type: ignore[attr-defined]
     out = await zalo_user.says("/thanhvien")
     assert "chỉ dành cho cán bộ" in texts(out)
 

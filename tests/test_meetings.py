@@ -251,3 +251,30 @@ async def test_muted_member_gets_no_reminder_but_hears_of_a_move(
     await secretary.presses("Hủy buổi này")
     await app.sender.drain()
     assert "đã được hủy" in texts(new(zalo_member))
+
+
+async def test_a_zalo_secretary_schedules_by_numbers_and_words(
+    app: App, clock: MovableClock
+) -> None:
+    codes = await seed(app, clock)
+    secretary = Chat(app, app.channels["zalo"], "zs_secretary")  # type: ignore[arg-type]
+    await joined(secretary, codes["AP-PT-A2/member"], "Ngô Thị Hạnh")
+    async with unit_of_work(app.db) as uow:
+        invites = await seed_sample_province(uow, clock())
+        await uow.commit()
+    code = next(i.code for i in invites if i.unit_code == "AP-PT-A1" and i.role == "secretary")
+    await secretary.says(code)
+    await secretary.says("1")  # accept the new role
+    out = await secretary.says("lich sinh hoat")
+    assert "Lịch sinh hoạt Chi đoàn ấp 1" in texts(out)  # the one unit she leads
+    assert "1. Đặt lịch hằng tháng" in texts(out)
+    await secretary.says("1")
+    out = await secretary.says("ngay 32")
+    assert "chưa hiểu ngày này" in texts(out)
+    await secretary.says("ngay 25")
+    await secretary.says("19h")
+    await secretary.says("https://meet.google.com/abc-defg-hij")
+    out = await secretary.says("bo qua")
+    assert "🔁 Hằng tháng: ngày 25" in texts(out) and "https://meet.google.com" in texts(out)
+    out = await secretary.says("luu")
+    assert "• 19:00 25/11/2026" in texts(out) and "• 19:00 25/12/2026" in texts(out)
