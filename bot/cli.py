@@ -319,7 +319,7 @@ def units_set(
             raise CliError(N_("cli.unknown_unit"), code=code)
         unit.settings = {**unit.settings, **changes}
         uow.session.add(unit)
-        uow.audit.record("unit.settings_changed", "unit", unit.id, actor="cli", **changes)
+        uow.audit.record("unit.settings_changed", "unit", unit.id, actor="cli", changes=changes)
         return unit.settings
 
     result = _in_uow(settings, work)
