@@ -9,7 +9,7 @@ from typing import Protocol
 
 from aiohttp import web
 
-from bot.channels import ChannelAdapter
+from bot.channels import Accept, ChannelAdapter
 from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.engine import ConversationEngine
@@ -17,7 +17,7 @@ from bot.i18n import SUPPORTED, translate
 from bot.messages import Incoming
 from bot.processor import EventProcessor
 from bot.sender import OutboxSender
-from bot.telegram import Accept, TelegramChannel
+from bot.telegram import TelegramChannel
 from bot.zalo.channel import ZaloChannel
 from handlers import all as all_handlers
 from handlers.base import Registry

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
-from bot.messages import Channel, Outgoing
+from bot.messages import Channel, Incoming, Outgoing
+
+# Stores an incoming update durably; False for a repeat. Adapters call it for every update.
+Accept = Callable[[Incoming], Awaitable[bool]]
 
 
 class DeliveryError(Exception):

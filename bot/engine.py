@@ -46,9 +46,8 @@ class ConversationEngine:
             identity.last_seen_at = now
             if not identity.reachable:  # they wrote to us, so they unblocked the bot
                 identity.reachable, identity.blocked_at = True, None
-            identity.chat_id = (
-                incoming.chat_id if incoming.chat_kind == ChatKind.PRIVATE else (identity.chat_id)
-            )
+            if incoming.chat_kind == ChatKind.PRIVATE:
+                identity.chat_id = incoming.chat_id
             uow.session.add(identity)
             roles = {m.role for m, _ in await uow.people.memberships(person.id)}
         state = await uow.conversations.get(

@@ -126,8 +126,9 @@ class EventProcessor:
                     now = self.clock()
                     await uow.outbox.add(incoming.channel.value, sorry, now=now)
                     await uow.inbox.finish(event, InboxStatus.FAILED, now)
-                    self.on_outbox()
                 await uow.commit()
+            if attempts >= self.settings.inbox_max_attempts:
+                self.on_outbox()  # the apology is committed: send it now
         except Exception:
             log.exception("could not record the failure; retrying later")
             attempts = 1

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -37,7 +36,7 @@ from aiogram.types import (
 )
 from aiohttp import web
 
-from bot.channels import Rejected, RetryLater, Transient, Unreachable
+from bot.channels import Accept, Rejected, RetryLater, Transient, Unreachable
 from bot.messages import Channel, ChatKind, Incoming, Outgoing
 from bot.textsplit import split_text
 from bot.webhooks import secret_ok
@@ -47,8 +46,6 @@ log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
-
-Accept = Callable[[Incoming], Awaitable[bool]]
 
 
 def keyboard(out: Outgoing) -> InlineKeyboardMarkup | None:
@@ -142,15 +139,12 @@ class TelegramChannel:
     async def _on_message(self, message: Message, event_update: Update) -> None:
         incoming = from_message(event_update.update_id, message)
         if incoming is not None:
-            await self._store(incoming)
+            await self._accept(incoming)
 
     async def _on_callback(self, query: CallbackQuery, event_update: Update) -> None:
         incoming = from_callback(event_update.update_id, query)
         if incoming is not None:
-            await self._store(incoming)
-
-    async def _store(self, incoming: Incoming) -> None:
-        await self._accept(incoming)
+            await self._accept(incoming)
 
     # --- receiving ---------------------------------------------------------
     async def start_polling(self, accept_with_retry: Accept) -> None:

@@ -115,8 +115,11 @@ async def send_meeting_summaries(db: Database, settings: Settings, clock: Clock)
             if meeting.summary_sent_at is not None:
                 continue
             meeting.summary_sent_at = now
+            texts: dict[str, str] = {}  # one summary per language, not per leader
             for leader in await uow.meetings.leaders(meeting.unit_id):
-                text = await summary_text(uow, meeting, Translator(leader.locale), settings)
+                if leader.locale not in texts:
+                    t = Translator(leader.locale)
+                    texts[leader.locale] = await summary_text(uow, meeting, t, settings)
                 sent += await notify(
                     uow,
                     leader,
@@ -124,7 +127,7 @@ async def send_meeting_summaries(db: Database, settings: Settings, clock: Clock)
                     now=now,
                     category="reminder",
                     dedupe_key=f"meeting:{meeting.id}:{leader.id}:summary",
-                    summary=text,
+                    summary=texts[leader.locale],
                 )
             if meeting.checkin_closed_at is None and meeting.checkin_code is not None:
                 meeting.checkin_closed_at = now

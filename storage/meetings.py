@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import update
+from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -93,8 +93,6 @@ class MeetingRepository:
 
     async def recent_for_unit(self, unit_id: int, now: datetime, hours: float) -> Meeting | None:
         """The meeting of this unit happening around now (started or starting soon)."""
-        from datetime import timedelta
-
         result = await self.session.exec(
             select(Meeting)
             .where(
@@ -214,8 +212,6 @@ async def meeting_stats(
 
     Three grouped queries whatever the number of units, so a province's report stays fast.
     """
-    from sqlalchemy import func
-
     stats = {unit_id: BranchMonth() for unit_id in unit_ids}
     in_period = (
         col(Meeting.unit_id).in_(unit_ids),

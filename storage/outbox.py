@@ -384,15 +384,6 @@ class OutboxRepository:
 
     # --- reading and housekeeping ------------------------------------------------------
 
-    async def next_due_at(self) -> datetime | None:
-        result = await self.session.exec(
-            select(func.min(OutboxMessage.not_before)).where(col(OutboxMessage.status) == _PENDING)
-        )
-        return result.first()
-
-    async def get(self, message_id: int) -> OutboxMessage | None:
-        return await self.session.get(OutboxMessage, message_id)
-
     async def counts(self) -> dict[str, int]:
         result = await self.session.exec(
             select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)

@@ -14,9 +14,8 @@ from datetime import UTC, datetime
 
 from aiohttp import web
 
-from bot.channels import Rejected, RetryLater, Transient, Unreachable
+from bot.channels import Accept, Rejected, RetryLater, Transient, Unreachable
 from bot.messages import Channel, Outgoing
-from bot.telegram import Accept
 from bot.webhooks import secret_ok
 from bot.zalo.client import (
     ZaloBadRequest,

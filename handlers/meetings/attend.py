@@ -17,13 +17,13 @@ from storage.outbox import INTERACTIVE
 
 attend = Flow("attend")
 RSVP_LABELS = {"yes": N_("rsvp.yes"), "no": N_("rsvp.no"), "maybe": N_("rsvp.maybe")}
-RSVP_CHOICES = [(f"!rsvp:{{id}}:{k}", v) for k, v in RSVP_LABELS.items()]
 CHECKIN_WINDOW_HOURS = 6
 REASON_MAX = 200
 
 
 def rsvp_choices(meeting_id: int) -> list[tuple[str, str]]:
-    return [(key.format(id=meeting_id), label) for key, label in RSVP_CHOICES]
+    """Buttons for a reminder: actions that work whatever conversation is open."""
+    return [(f"!rsvp:{meeting_id}:{answer}", label) for answer, label in RSVP_LABELS.items()]
 
 
 async def _next_meeting(ctx: Context) -> Meeting | None:
