@@ -24,12 +24,13 @@ def N_(key: str) -> str:
 
 @cache
 def catalog(locale: str) -> dict[str, str]:
-    path = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
-    if not path.exists():
-        return {}
-    with path.open("rb") as handle:
-        po = read_po(handle, locale=locale)
-    return {str(m.id): str(m.string) for m in po if m.id and m.string}
+    """Every ``.po`` file of the locale, merged: ``doanbot.po`` and one per feature area."""
+    merged: dict[str, str] = {}
+    for path in sorted((LOCALES_DIR / locale / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as handle:
+            po = read_po(handle, locale=locale)
+        merged.update({str(m.id): str(m.string) for m in po if m.id and m.string})
+    return merged
 
 
 def supported(locale: str | None) -> str:

@@ -6,7 +6,16 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Column,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    LargeBinary,
+    UniqueConstraint,
+)
 from sqlmodel import Field, SQLModel
 
 from storage.types import UTCDateTime, path_type, utcnow
@@ -320,3 +329,142 @@ class Attendance(SQLModel, table=True):
     method: str = Field(max_length=16)  # button, code, marked
     marked_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
     at: datetime = _time()
+
+
+#: A result cell of an anonymous poll with fewer answers than this is never shown alone.
+MIN_CELL = 5
+
+
+class PollStatus(enum.StrEnum):
+    SCHEDULED = "scheduled"  # created; sent out when ``opens_at`` comes
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class QuestionKind(enum.StrEnum):
+    SINGLE = "single"  # one option
+    MULTI = "multi"  # any number of options
+    SCALE = "scale"  # 1 to 5
+    TEXT = "text"  # free text
+
+
+class Poll(SQLModel, table=True):
+    """A youth sentiment poll sent to the people of some units under ``unit_id``.
+
+    ``answer_salt`` keys the hash that keeps anonymous answers one per person; it is
+    wiped when the poll closes, after which no answer can be tied to anyone, even
+    by the holder of the database and the server's secret.
+    """
+
+    __tablename__ = "poll"
+    __table_args__ = (Index("ix_poll_status_times", "status", "opens_at", "closes_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    title: str = Field(max_length=200)
+    intro: str | None = Field(default=None, max_length=1000)
+    anonymous: bool = True
+    results_to_respondents: bool = False
+    # Who is asked: these units and everything under them (ids), and these roles.
+    audience_units: list[int] = Field(default_factory=list, sa_type=JSON)
+    audience_roles: list[str] = Field(default_factory=list, sa_type=JSON)
+    opens_at: datetime = Field(sa_type=UTCDateTime)
+    closes_at: datetime = Field(sa_type=UTCDateTime)
+    status: str = Field(default=PollStatus.SCHEDULED, max_length=16)
+    answer_salt: str | None = Field(default=None, max_length=64)
+    # Nudges already queued ("half", "last_day"), so a tick does not redo them.
+    nudges_done: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = _time()
+    opened_at: datetime | None = _time(nullable=True)
+    closed_at: datetime | None = _time(nullable=True)
+
+
+class PollQuestion(SQLModel, table=True):
+    __tablename__ = "poll_question"
+    __table_args__ = (UniqueConstraint("poll_id", "position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    poll_id: int = _fk("poll.id")
+    position: int  # 1, 2, 3...
+    kind: str = Field(max_length=16)
+    text: str = Field(max_length=500)
+    # Option labels; an answer stores the option's number (1-based). A scale has none.
+    options: list[str] = Field(default_factory=list, sa_type=JSON)
+    # An "other (write it)" option, numbered len(options) + 1, whose words go in the text.
+    allow_other: bool = False
+    required: bool = True
+
+
+class PollRecipient(SQLModel, table=True):
+    """Someone the poll was sent to. Says whether they answered, never what."""
+
+    __tablename__ = "poll_recipient"
+    __table_args__ = (Index("ix_poll_recipient_answered", "poll_id", "answered"),)
+
+    poll_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("poll.id", ondelete="CASCADE"), primary_key=True)
+    )
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    )
+    unit_id: int = Field(sa_column=Column(Integer, nullable=False))
+    answered: bool = False
+    # No reachable account when it was sent (or since): counted, not retried.
+    unreachable: bool = False
+    nudges: int = 0
+
+
+class PollResponse(SQLModel, table=True):
+    """One person's answer to one question: exactly one per (question, respondent).
+
+    ``respondent`` is ``"p<person id>"`` in a named poll and a keyed hash in an
+    anonymous one, where ``person_id`` and ``answered_at`` stay empty and no serial
+    id or time gives away the order in which people answered.
+    """
+
+    __tablename__ = "poll_response"
+
+    question_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("poll_question.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    respondent: str = Field(primary_key=True, max_length=64)
+    poll_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    unit_id: int = Field(sa_column=Column(Integer, nullable=False))
+    person_id: int | None = _fk("person.id", nullable=True)
+    text: str | None = Field(default=None, max_length=1000)  # free text, or "other"
+    answered_at: datetime | None = _time(nullable=True)
+
+
+class PollChoice(SQLModel, table=True):
+    """An option picked in a response (several for a multiple-choice question)."""
+
+    __tablename__ = "poll_choice"
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["question_id", "respondent"],
+            ["poll_response.question_id", "poll_response.respondent"],
+            ondelete="CASCADE",
+        ),
+        Index("ix_poll_choice_count", "question_id", "unit_id", "option"),
+    )
+
+    question_id: int = Field(primary_key=True)
+    respondent: str = Field(primary_key=True, max_length=64)
+    option: int = Field(primary_key=True)
+    unit_id: int
+
+
+class Media(SQLModel, table=True):
+    """An image the bot made (a results chart), served at an expiring link."""
+
+    __tablename__ = "media"
+
+    token: str = Field(primary_key=True, max_length=64)
+    content_type: str = Field(default="image/png", max_length=64)
+    data: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = _time()
+    expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

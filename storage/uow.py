@@ -12,9 +12,11 @@ from storage.conversations import ConversationRepository
 from storage.db import Database
 from storage.inbox import InboxRepository
 from storage.invites import InviteRepository
+from storage.media import MediaRepository
 from storage.meetings import MeetingRepository
 from storage.outbox import OutboxRepository
 from storage.people import PersonRepository
+from storage.polls import PollRepository
 from storage.units import UnitRepository
 
 
@@ -29,6 +31,8 @@ class UnitOfWork:
         self.outbox = OutboxRepository(session)
         self.audit = AuditRepository(session)
         self.meetings = MeetingRepository(session)
+        self.polls = PollRepository(session)
+        self.media = MediaRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
