@@ -14,6 +14,8 @@ from bot.clock import Clock, system_clock
 from bot.config import Settings
 from bot.engine import ConversationEngine
 from bot.i18n import SUPPORTED, translate
+from bot.media import ROUTE as MEDIA_ROUTE
+from bot.media import media_handler
 from bot.messages import Incoming
 from bot.processor import EventProcessor
 from bot.sender import OutboxSender
@@ -78,6 +80,9 @@ class App:
         resumed = await self.processor.resume()
         if resumed:
             log.info("resuming unfinished events of %d conversations", resumed)
+        # Serve before sending: a chart's link handed to Zalo must already work.
+        if webhook or self.settings.public_url:
+            await self._serve_http(webhooks=webhook)
         self._tasks.append(asyncio.create_task(self.sender.run()))
         telegram = self.channels.get("telegram")
         if isinstance(telegram, TelegramChannel):
@@ -86,7 +91,7 @@ class App:
             except Exception:
                 log.exception("setMyCommands failed; continuing")
         if webhook:
-            await self._serve_webhooks()
+            await self._register_webhooks()
         else:
             for channel in self.channels.values():
                 await channel.start_polling(self.accept_durably)
@@ -104,15 +109,31 @@ class App:
             "webhook" if webhook else "polling",
         )
 
-    async def _serve_webhooks(self) -> None:
+    def http_app(self, *, webhooks: bool) -> web.Application:
+        """The bot's HTTP routes: health, chart and file links, and (``webhooks``) the
+        channels' webhook endpoints."""
         app = web.Application()
         app.router.add_get("/healthz", _healthz)
-        for name, channel in self.channels.items():
-            app.router.add_post(f"/{name}/webhook", channel.webhook)
-        self._runner = web.AppRunner(app, access_log=None)
+        app.router.add_get(MEDIA_ROUTE, media_handler(self.db, self.processor.clock))
+        if webhooks:
+            for name, channel in self.channels.items():
+                app.router.add_post(f"/{name}/webhook", channel.webhook)
+        return app
+
+    async def _serve_http(self, *, webhooks: bool) -> None:
+        # No access log: a media link's path is its secret.
+        self._runner = web.AppRunner(self.http_app(webhooks=webhooks), access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.webhook_host, self.settings.webhook_port)
         await site.start()
+        log.info(
+            "serving HTTP on %s:%d (%s)",
+            self.settings.webhook_host,
+            self.settings.webhook_port,
+            "webhooks, media links" if webhooks else "media links",
+        )
+
+    async def _register_webhooks(self) -> None:
         if self.settings.public_url:
             base = self.settings.public_url.rstrip("/")
             for name, channel in self.channels.items():
@@ -164,6 +185,8 @@ def create_app(settings: Settings, clock: Clock = system_clock) -> App:
             settings.zalo_api_url,
             processor.accept,
             _secret(settings.zalo_webhook_secret),
+            locale=settings.default_locale,
+            tz=settings.tz,
         )
     return App(settings, db, registry, processor, sender, adapters)
 

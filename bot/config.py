@@ -31,8 +31,11 @@ class Settings(BaseSettings):
 
     webhook_host: str = "0.0.0.0"
     webhook_port: int = 8080
-    # Public HTTPS address of this server; when set, `run --webhook` registers the webhooks.
+    # Public HTTPS address of this server; when set, `run --webhook` registers the webhooks,
+    # and charts and files get links under it (`run` then serves them on webhook_host:port).
     public_url: str | None = None
+    # How long the link of a chart or an exported file works (and the file is kept).
+    media_link_hours: int = Field(default=72, ge=1)
 
     timezone: str = "Asia/Ho_Chi_Minh"
     default_locale: str = "vi"
@@ -70,7 +73,22 @@ class Settings(BaseSettings):
     # Sandbox and tests only: a file holding a number of seconds added to the real clock.
     clock_offset_file: str | None = None
 
+    # --- polls ---
+    # Keys the hash that keeps anonymous answers one per person. Set it in production
+    # (and keep it out of the database) so that not even whoever holds a database copy
+    # can tie an open poll's anonymous answers to people; closing a poll wipes its salt.
+    poll_answer_secret: SecretStr | None = None
+    # When people who have not answered are nudged: a share of the poll's time ("50%")
+    # or hours before the deadline ("24h"); nobody is nudged more than poll_max_nudges.
+    poll_nudges: list[str] = Field(default_factory=lambda: ["50%", "24h"])
+    poll_max_nudges: int = Field(default=2, ge=0)
+
     log_level: str = "INFO"
+
+    @property
+    def poll_secret(self) -> bytes:
+        secret = self.poll_answer_secret.get_secret_value() if self.poll_answer_secret else ""
+        return secret.encode() or b"doanbot-poll"
 
     @property
     def tz(self) -> ZoneInfo:

@@ -8,7 +8,7 @@ only ever see these types, never an aiogram or httpx object.
 from __future__ import annotations
 
 import enum
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime
 from typing import Any
 
@@ -83,16 +83,34 @@ class Choice:
         return self.key.startswith(ACTION_PREFIX)
 
 
+#: What an :class:`Outgoing` may carry besides its text (``media_kind``).
+PHOTO = "photo"  # an image shown in the chat (a results chart, PNG)
+DOCUMENT = "document"  # a file to download (an Excel export)
+
+#: Filled by the sender right before delivery; never stored in the outbox.
+_TRANSIENT = ("media_data", "media_url", "media_expires_at")
+
+
 @dataclass(slots=True)
 class Outgoing:
     """One action towards a chat, already translated.
 
     kind:
-      ``send``   a new message (text, optional choices, optional photo URL)
-      ``edit``   replace the text of the bot message ``message_ref`` and drop its buttons
-                 (channels that cannot edit send ``text`` as a new message, or skip it
-                 when ``skip_if_no_edit``)
+      ``send``   a new message (text, optional choices, optional image or file)
+      ``edit``   replace the text of the bot message ``message_ref``; its buttons become
+                 ``choices`` (none: the buttons go). Channels that cannot edit send
+                 ``text`` as a new message, or skip it when ``skip_if_no_edit``
       ``answer`` acknowledge a pressed button (``callback_id``) with a short notice
+
+    Media: ``media_token`` names a row of the ``media`` table (``uow.media.put``) and
+    ``media_kind`` says how to show it (:data:`PHOTO` or :data:`DOCUMENT`), ``media_name``
+    is the file name people see. ``text`` is the caption. If the media row is gone or
+    expired when the message goes out, the text goes alone.
+
+    ``private`` marks a message that reveals an anonymous answer ("you picked X"): once
+    sent, its stored payload is reduced to :meth:`scrubbed_json`. ``locale`` is the
+    language of ``text``, for the few words an adapter adds itself (Zalo's download
+    link); empty means the deployment's default language.
     """
 
     kind: str
@@ -102,17 +120,33 @@ class Outgoing:
     nonce: str | None = None  # the question's nonce: pressed buttons carry it back
     message_ref: str | None = None
     callback_id: str | None = None
-    photo_url: str | None = None
+    photo_url: str | None = None  # a photo already on the web (sent by URL)
     skip_if_no_edit: bool = True
     hint: str = ""  # how to answer by text, shown under a numbered menu
+    media_token: str | None = None
+    media_kind: str = ""
+    media_name: str = ""
+    private: bool = False
+    locale: str = ""
+    # Transient (see _TRANSIENT): the media's bytes, its public link and the link's end.
+    media_data: bytes | None = field(default=None, compare=False, repr=False)
+    media_url: str | None = field(default=None, compare=False, repr=False)
+    media_expires_at: datetime | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in _TRANSIENT}
         data["choices"] = [[c.key, c.label] for c in self.choices]
         return data
 
+    def scrubbed_json(self) -> dict[str, Any]:
+        """What is kept of a sent private message: no text, no choices, no media."""
+        return {"kind": self.kind, "chat_id": self.chat_id, "private": True, "scrubbed": True}
+
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Outgoing:
-        data = dict(data)
-        data["choices"] = [Choice(k, label) for k, label in data.get("choices", [])]
-        return cls(**data)
+        # Unknown keys (a scrubbed payload's marker, a field a newer version added) are
+        # left out rather than failing: a row must never become unsendable by an upgrade.
+        known = {f.name for f in fields(cls)} - set(_TRANSIENT)
+        values = {key: value for key, value in data.items() if key in known}
+        values["choices"] = [Choice(k, label) for k, label in data.get("choices", [])]
+        return cls(**values)

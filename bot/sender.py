@@ -9,10 +9,15 @@ One round: claim, wait for a turn, deliver, settle.
 * **Turn.** A row waits for its chat's spacing, then for a slot on its channel, replies
   ahead of bulk (:mod:`bot.pacing`). Leases are renewed while rows wait, and checked
   again right before a row goes out, so a sender never sends a row it lost.
+* **Media.** Right before a row with ``media_token`` goes out, its chart or file is loaded
+  (:mod:`bot.media`) and its link built under ``settings.public_url``; if the media has
+  expired meanwhile, the text goes alone.
 * **Settle.** Right after the platform answered, in its own transaction: sent,
   unreachable (403: the chat's later rows fail too, without a call), dead (400, or
   network errors and 5xx past ``outbox_max_attempts``), or back to pending, released,
-  to be retried later (429, a network error) — a waiting row holds no lease.
+  to be retried later (429, a network error) — a waiting row holds no lease. A sent
+  ``private`` row (it reveals an anonymous answer) keeps no text: see
+  :meth:`storage.outbox.OutboxRepository.settle`.
 
 A crash can at worst repeat the one message in flight, never drop one: a row is marked
 sent only after the platform accepted it, and a crashed sender's rows are taken over
@@ -40,6 +45,7 @@ from pathlib import Path
 from bot.channels import ChannelAdapter, Rejected, RetryLater, Transient, Unreachable
 from bot.clock import Clock
 from bot.config import Settings
+from bot.media import MediaLoader, attach
 from bot.messages import Outgoing
 from bot.pacing import ChannelPacing, limits_for
 from storage.db import Database
@@ -196,6 +202,7 @@ class OutboxSender:
         self._recovered = False
         self._closing = False
         self._next_renewal = -math.inf
+        self._media = MediaLoader(db)
 
     # --- the public surface -------------------------------------------------------------
 
@@ -415,6 +422,11 @@ class OutboxSender:
         row = held.row
         pacing = self.pacing(row.channel)
         try:
+            if not await self._with_media(row, out):
+                if counted:
+                    pacing.give_back(row.chat_id, self.monotonic())
+                await self._settle(held, OutboxStatus.SENT, private=out)
+                return
             await adapter.deliver(out)
         except RetryLater as exc:
             pacing.retry_later(self.monotonic(), exc.retry_after)
@@ -435,7 +447,22 @@ class OutboxSender:
             log.exception("outbox %s: unexpected error", row.id)
             await self._failed(held, f"{type(exc).__name__}: {exc}")
         else:
-            await self._settle(held, OutboxStatus.SENT)
+            await self._settle(held, OutboxStatus.SENT, private=out)
+
+    async def _with_media(self, row: OutboxMessage, out: Outgoing) -> bool:
+        """Load the row's chart or file into ``out``; False when nothing is left to send.
+
+        Loaded here, after the row's turn came, so hundreds of waiting rows hold no bytes.
+        """
+        if not out.media_token:
+            return True
+        if await attach(out, self._media, self.clock(), self.settings.public_url):
+            return True
+        if out.text or out.choices:
+            log.info("outbox %s: its media expired; sending the text alone", row.id)
+            return True
+        log.info("outbox %s: its media expired and it has no text; nothing sent", row.id)
+        return False
 
     def _after(self, row: OutboxMessage) -> None:
         """A row is done: claim again soon if its chat may have more replies, or if there is
@@ -470,11 +497,16 @@ class OutboxSender:
         *,
         error: str | None = None,
         attempts: int | None = None,
+        private: Outgoing | None = None,
     ) -> None:
+        """Record an outcome; ``private`` is the message if it might reveal an answer."""
         now = self.clock()
+        scrubbed = private.scrubbed_json() if private is not None and private.private else None
 
         async def work(uow: UnitOfWork) -> None:
-            await uow.outbox.settle(held.id, status, now=now, error=error, attempts=attempts)
+            await uow.outbox.settle(
+                held.id, status, now=now, error=error, attempts=attempts, payload=scrubbed
+            )
 
         await self._write(f"outbox {held.id} {status.value}", work)
 

@@ -27,6 +27,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -37,13 +38,14 @@ from aiogram.types import (
 from aiohttp import web
 
 from bot.channels import Accept, Rejected, RetryLater, Transient, Unreachable
-from bot.messages import Channel, ChatKind, Incoming, Outgoing
+from bot.messages import PHOTO, Channel, ChatKind, Incoming, Outgoing
 from bot.textsplit import split_text
 from bot.webhooks import secret_ok
 
 log = logging.getLogger(__name__)
 
 TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 ALLOWED_UPDATES = ["message", "callback_query"]
 
@@ -232,9 +234,16 @@ class TelegramChannel:
         if out.kind == "answer":
             await self.bot.answer_callback_query(out.callback_id or "", text=out.text or None)
         elif out.kind == "edit":
+            # The choices become the message's buttons: a multiple-choice question updates
+            # to show what was ticked and stays pressable; no choices drops the buttons.
             await self.bot.edit_message_text(
-                text=out.text[:TEXT_LIMIT], chat_id=chat_id, message_id=int(out.message_ref or 0)
+                text=out.text[:TEXT_LIMIT],
+                chat_id=chat_id,
+                message_id=int(out.message_ref or 0),
+                reply_markup=keyboard(out),
             )
+        elif out.media_data is not None:
+            await self._send_media(out, out.media_data)
         elif out.photo_url:
             await self.bot.send_photo(
                 chat_id,
@@ -243,15 +252,47 @@ class TelegramChannel:
                 allow_paid_broadcast=self._paid,
             )
         else:
-            parts = split_text(out.text, TEXT_LIMIT)
-            for i, part in enumerate(parts):
-                last = i == len(parts) - 1
-                await self.bot.send_message(
-                    chat_id,
-                    part,
-                    reply_markup=keyboard(out) if last else None,
-                    allow_paid_broadcast=self._paid,
-                )
+            await self._send_text(out, out.text)
+
+    async def _send_text(self, out: Outgoing, text: str) -> None:
+        parts = split_text(text, TEXT_LIMIT)
+        for i, part in enumerate(parts):
+            last = i == len(parts) - 1
+            await self.bot.send_message(
+                out.chat_id,
+                part,
+                reply_markup=keyboard(out) if last else None,
+                allow_paid_broadcast=self._paid,
+            )
+
+    async def _send_media(self, out: Outgoing, data: bytes) -> None:
+        """Upload a chart (shown as a photo) or a file; the text is its caption.
+
+        A caption over Telegram's 1024 characters is not cut: the text follows the upload
+        as messages of its own, with the buttons under the last one.
+        """
+        upload = BufferedInputFile(data, filename=out.media_name or "file")
+        fits = len(out.text) <= CAPTION_LIMIT
+        caption = (out.text if fits else "") or None
+        markup = keyboard(out) if fits else None
+        if out.media_kind == PHOTO:
+            await self.bot.send_photo(
+                out.chat_id,
+                upload,
+                caption=caption,
+                reply_markup=markup,
+                allow_paid_broadcast=self._paid,
+            )
+        else:
+            await self.bot.send_document(
+                out.chat_id,
+                upload,
+                caption=caption,
+                reply_markup=markup,
+                allow_paid_broadcast=self._paid,
+            )
+        if not fits:
+            await self._send_text(out, out.text)
 
 
 def _harmless(out: Outgoing, message: str) -> bool:

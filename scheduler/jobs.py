@@ -29,3 +29,13 @@ async def prune_delivery_records(db: Database, clock: Clock, retention_days: int
         count = await uow.inbox.prune(before) + await uow.outbox.prune(before)
         await uow.commit()
     return count
+
+
+async def purge_expired_media(db: Database, clock: Clock) -> int:
+    """Delete charts and files whose links have expired (nobody can fetch them any more)."""
+    async with unit_of_work(db) as uow:
+        count = await uow.media.purge_expired(clock())
+        await uow.commit()
+    if count:
+        log.info("deleted %d expired charts and files", count)
+    return count

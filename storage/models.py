@@ -459,12 +459,14 @@ class PollChoice(SQLModel, table=True):
 
 
 class Media(SQLModel, table=True):
-    """An image the bot made (a results chart), served at an expiring link."""
+    """An image or file the bot made (a results chart, an Excel export), served at an
+    expiring link. The token is the secret of the link: whoever has it may download."""
 
     __tablename__ = "media"
 
     token: str = Field(primary_key=True, max_length=64)
-    content_type: str = Field(default="image/png", max_length=64)
+    content_type: str = Field(default="image/png", max_length=100)
+    name: str = Field(default="", max_length=200)  # file name shown and downloaded
     data: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = _time()
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)

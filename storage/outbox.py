@@ -267,11 +267,20 @@ class OutboxRepository:
         now: datetime,
         error: str | None = None,
         attempts: int | None = None,
+        payload: dict[str, Any] | None = None,
     ) -> None:
-        """Record a final outcome (sent, dead, unreachable)."""
+        """Record a final outcome (sent, dead, unreachable).
+
+        ``payload`` replaces the stored one when the row is *sent*: a message revealing an
+        anonymous answer is kept, for the retention period, as
+        :meth:`~bot.messages.Outgoing.scrubbed_json` only, so the outbox does not tie a chat
+        to an answer. Any other outcome keeps the payload: the row may be sent again.
+        """
         values: dict[str, Any] = {"status": status.value, "claimed_until": None}
         if status == OutboxStatus.SENT:
             values["sent_at"] = now
+            if payload is not None:
+                values["payload"] = payload
         if error is not None:
             values["last_error"] = error[:500]
         if attempts is not None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
+import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Iterable
@@ -47,8 +48,21 @@ async def seed(database_url: str) -> list[SampleInvite]:
     return invites
 
 
-def bot_env(database_url: str, telegram: FakeTelegram, zalo: FakeZalo) -> dict[str, str]:
-    """The environment of a bot talking to the two (started) fakes; no other DOANBOT_*."""
+def free_port() -> int:
+    """A loopback TCP port nobody listens on right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def bot_env(
+    database_url: str, telegram: FakeTelegram, zalo: FakeZalo, *, http_port: int | None = None
+) -> dict[str, str]:
+    """The environment of a bot talking to the two (started) fakes; no other DOANBOT_*.
+
+    With ``http_port`` the bot also serves its HTTP routes on 127.0.0.1 there, under that
+    public URL, so charts reach Zalo (which shows photos only by URL) in polling mode.
+    """
     env = {k: v for k, v in os.environ.items() if not k.startswith("DOANBOT_")}
     env.update(
         DOANBOT_DATABASE_URL=database_url,
@@ -61,6 +75,12 @@ def bot_env(database_url: str, telegram: FakeTelegram, zalo: FakeZalo) -> dict[s
         PYTHONUNBUFFERED="1",
         PYTHONPATH=os.pathsep.join(filter(None, [str(PROJECT_ROOT), env.get("PYTHONPATH")])),
     )
+    if http_port is not None:
+        env.update(
+            DOANBOT_WEBHOOK_HOST="127.0.0.1",
+            DOANBOT_WEBHOOK_PORT=str(http_port),
+            DOANBOT_PUBLIC_URL=f"http://127.0.0.1:{http_port}",
+        )
     return env
 
 
@@ -121,7 +141,8 @@ async def demo_session(stdin_lines: Iterable[str] | None, out: Out, data_dir: Pa
         await telegram.start()
         await zalo.start()
         invites = await seed(database_url)
-        async with bot_process(bot_env(database_url, telegram, zalo), data_dir) as running:
+        env = bot_env(database_url, telegram, zalo, http_port=free_port())
+        async with bot_process(env, data_dir) as running:
             if not running:
                 log = (data_dir / "bot.log").read_text(errors="replace").splitlines()
                 out("\n".join(["Bot không chạy được / the bot did not start:", *log[-30:]]))

@@ -18,6 +18,7 @@ Run it standalone with ``python -m bot.sandbox.fake_zalo --token 1234:SANDBOX``.
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import logging
 import random
 import secrets
@@ -26,6 +27,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp import web
@@ -50,6 +52,8 @@ WEBHOOK_ACTIVE = "webhook is active; call deleteWebhook first"
 CHAT_ACTIONS = frozenset({"typing", "upload_photo"})
 SEND_METHODS = frozenset({"sendMessage", "sendPhoto", "sendSticker"})
 DEFAULT_POLL_TIMEOUT = 30.0
+#: How long sendPhoto waits for the photo's URL (only loopback URLs are fetched).
+PHOTO_FETCH_TIMEOUT = 3.0
 
 EVENT_TEXT = "message.text.received"
 EVENT_IMAGE = "message.image.received"
@@ -91,6 +95,10 @@ class Message:
 
     ``document`` and ``edits`` are always empty on Zalo (it has neither); they
     keep the shape of the Telegram fake's records so helpers can serve both.
+
+    For a photo the bot sent by a loopback ``http`` URL, ``fetched_*`` say what the fake
+    got when it fetched it, as Zalo would (HTTP status, content type, byte count), or
+    ``fetch_error`` why it got nothing.
     """
 
     chat_id: str
@@ -105,6 +113,10 @@ class Message:
     from_id: str | None = None
     document: str | None = None
     edits: list[str] = field(default_factory=list)
+    fetched_status: int | None = None
+    fetched_type: str | None = None
+    fetched_size: int | None = None
+    fetch_error: str | None = None
 
     def to_dict(self) -> Json:
         """A JSON-ready copy for the control API."""
@@ -161,6 +173,37 @@ async def _read_params(request: web.Request) -> Json:
         raise ZaloApiError(400, "invalid JSON body")
     params.update(body)
     return params
+
+
+def _is_loopback_http(url: str) -> bool:
+    """Only the bot's own server on this machine is fetched: the fake never goes online."""
+    parts = urlsplit(url)
+    if parts.scheme != "http" or not parts.hostname:
+        return False
+    if parts.hostname == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(parts.hostname).is_loopback
+    except ValueError:
+        return False
+
+
+async def _fetch_photo(message: Message, url: str) -> None:
+    """Fetch a photo URL as Zalo would, and note on ``message`` what came back."""
+    if not _is_loopback_http(url):
+        return
+    timeout = aiohttp.ClientTimeout(total=PHOTO_FETCH_TIMEOUT)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(url, allow_redirects=False) as response,
+        ):
+            body = await response.read()
+            message.fetched_status = response.status
+            message.fetched_type = response.content_type
+            message.fetched_size = len(body)
+    except (aiohttp.ClientError, TimeoutError) as exc:
+        message.fetch_error = f"{type(exc).__name__}: {exc}"
 
 
 def _opt_str(params: Json, name: str) -> str | None:
@@ -465,7 +508,9 @@ class FakeZalo(FakeBotApi[str, Message]):
             raise ZaloApiError(400, "caption too long")
         chat_id = self._target(call.params)
         await self._admit(call, chat_id)
-        return self._record_send(self._outgoing(chat_id, "photo", photo=photo, caption=caption))
+        message = self._outgoing(chat_id, "photo", photo=photo, caption=caption)
+        await _fetch_photo(message, photo)
+        return self._record_send(message)
 
     async def _send_sticker(self, call: Call) -> Json:
         sticker = _req_str(call.params, "sticker")

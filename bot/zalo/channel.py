@@ -4,6 +4,10 @@ Zalo's getUpdates hands out one update and has no acknowledgement, so polling is
 at-most-once by design; the webhook is the production mode. Either way an update is
 stored in the inbox before anything else happens, and repeated ``message_id``s are
 ignored there.
+
+Zalo shows photos only by URL and carries no files: a chart goes as ``sendPhoto`` with
+its link on the bot's own server, a file as a text with its download link, and without
+a public URL (``DOANBOT_PUBLIC_URL`` unset) as a note saying where to get it instead.
 """
 
 from __future__ import annotations
@@ -11,13 +15,18 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from bot.channels import Accept, Rejected, RetryLater, Transient, Unreachable
-from bot.messages import Channel, Outgoing
+from bot.formatting import format_datetime
+from bot.i18n import translate
+from bot.media import redact
+from bot.messages import PHOTO, Channel, Outgoing
 from bot.webhooks import secret_ok
 from bot.zalo.client import (
+    MAX_TEXT_LENGTH,
     ZaloBadRequest,
     ZaloBlocked,
     ZaloBotClient,
@@ -53,14 +62,45 @@ def render_numbered(out: Outgoing) -> str:
     return "\n\n".join(p for p in parts if p)
 
 
+def media_note(out: Outgoing, locale: str, tz: ZoneInfo) -> str:
+    """The words standing in for what Zalo cannot carry: a file's link, or where to look."""
+    if out.media_url and out.media_kind != PHOTO:
+        if out.media_expires_at is None:
+            return translate(locale, "media.file_link", name=out.media_name, url=out.media_url)
+        return translate(
+            locale,
+            "media.file_link_until",
+            name=out.media_name,
+            url=out.media_url,
+            until=format_datetime(out.media_expires_at, tz),
+        )
+    if out.media_kind == PHOTO:
+        return translate(locale, "media.photo_elsewhere")
+    return translate(locale, "media.file_elsewhere", name=out.media_name)
+
+
+def _joined(*parts: str) -> str:
+    return "\n\n".join(p for p in parts if p)
+
+
 class ZaloChannel:
     channel = Channel.ZALO
 
     def __init__(
-        self, token: str, api_url: str, accept: Accept, webhook_secret: str | None
+        self,
+        token: str,
+        api_url: str,
+        accept: Accept,
+        webhook_secret: str | None,
+        *,
+        locale: str = "vi",
+        tz: ZoneInfo | None = None,
     ) -> None:
         self.client = ZaloBotClient(token, base_url=api_url)
         self.webhook_secret = webhook_secret
+        # For the words this adapter adds itself, when the message does not say its locale.
+        self.locale = locale
+        self.tz = tz or ZoneInfo("Asia/Ho_Chi_Minh")
         self._accept = accept
         self._polling: asyncio.Task[None] | None = None
 
@@ -130,18 +170,37 @@ class ZaloChannel:
     async def deliver(self, out: Outgoing) -> None:
         if out.kind == "answer" or (out.kind == "edit" and out.skip_if_no_edit):
             return  # Zalo has no buttons to answer and cannot edit messages
+        # An error may quote the request back: the media link's token must not reach a log.
+        token = out.media_token
         try:
-            if out.photo_url:
-                await self.client.send_photo(out.chat_id, out.photo_url, caption=out.text or None)
-            else:
-                await self.client.send_text(out.chat_id, render_numbered(out))
+            await self._send(out)
         except ZaloRateLimited as exc:
             raise RetryLater(QUOTA_PAUSE_SECONDS) from exc
         except ZaloBlocked as exc:
-            raise Unreachable(str(exc)) from exc
+            raise Unreachable(redact(str(exc), token)) from exc
         except ZaloBadRequest as exc:
-            raise Rejected(str(exc)) from exc
+            raise Rejected(redact(str(exc), token)) from exc
         except (ZaloServerError, ZaloNetworkError, ZaloUnauthorized) as exc:
-            raise Transient(str(exc)) from exc
+            raise Transient(redact(str(exc), token)) from exc
         except ZaloError as exc:
-            raise Rejected(str(exc)) from exc
+            raise Rejected(redact(str(exc), token)) from exc
+
+    async def _send(self, out: Outgoing) -> None:
+        text = render_numbered(out)
+        if out.media_token and out.media_kind == PHOTO and out.media_url:
+            await self._send_photo(out.chat_id, out.media_url, text)
+        elif out.media_token:
+            note = media_note(out, out.locale or self.locale, self.tz)
+            await self.client.send_text(out.chat_id, _joined(text, note))
+        elif out.photo_url:
+            await self._send_photo(out.chat_id, out.photo_url, text)
+        else:
+            await self.client.send_text(out.chat_id, text)
+
+    async def _send_photo(self, chat_id: str, url: str, caption: str) -> None:
+        """A photo by URL; a caption too long for one goes after it as text."""
+        if len(caption) <= MAX_TEXT_LENGTH:
+            await self.client.send_photo(chat_id, url, caption=caption or None)
+            return
+        await self.client.send_photo(chat_id, url)
+        await self.client.send_text(chat_id, caption)

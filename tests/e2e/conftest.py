@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sandbox.demo import bot_env
+from bot.sandbox.demo import bot_env, free_port
 from bot.sandbox.fake_telegram import FakeTelegram
 from bot.sandbox.fake_zalo import FakeZalo
 from storage.db import Database
@@ -142,7 +142,8 @@ async def sandbox(database_url: str, tmp_path: Path) -> AsyncIterator[Sandbox]:
     codes = await _seed(database_url)
     clock_file = tmp_path / "clock-offset"
     clock_file.write_text("0")
-    env = _env(database_url, telegram, zalo)
+    # Polling, and serving media links as `make demo` does: charts reach Zalo by URL.
+    env = bot_env(database_url, telegram, zalo, http_port=free_port())
     env.update(DOANBOT_CLOCK_OFFSET_FILE=str(clock_file), DOANBOT_SCHEDULER_TICK_SECONDS="0.5")
     bot = BotProcess(env, tmp_path / "bot.log")
     box = Sandbox(telegram, zalo, bot, codes, database_url, clock_file)

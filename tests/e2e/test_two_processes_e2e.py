@@ -8,6 +8,7 @@ import socket
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -99,7 +100,10 @@ async def test_one_leader_no_duplicates_and_failover(pair: tuple[Sandbox, BotPro
 
     await join_telegram(box, 901, box.codes["AP-PT-A1/member"], "Lê Văn Nam")
     await join_zalo(box, "zm_902", box.codes["AP-PT-A1/member"], "Trần Thị Bình")
-    starts = (datetime.now(UTC) + timedelta(days=3)).replace(microsecond=0)
+    # 15:00 in Vietnam, three days on: neither reminder falls in quiet hours (21:30–07:00),
+    # whatever time of day the test runs.
+    local = (datetime.now(UTC) + timedelta(days=3)).astimezone(ZoneInfo("Asia/Ho_Chi_Minh"))
+    starts = local.replace(hour=15, minute=0, second=0, microsecond=0).astimezone(UTC)
     await add_meeting(box.database_url, starts)
     tg_before = len(box.telegram.bot_messages(901))
     zl_before = len(box.zalo.bot_messages("zm_902"))

@@ -24,7 +24,8 @@ def upgrade() -> None:
     op.create_table(
         "media",
         sa.Column("token", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
-        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+        sa.Column("content_type", sqlmodel.sql.sqltypes.AutoString(length=100), nullable=False),
+        sa.Column("name", sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("expires_at", storage.types.UTCDateTime(timezone=True), nullable=False),
