@@ -118,7 +118,9 @@ class ConversationEngine:
             ctx.answer_button(ctx.t("button.stale"))
             return
         ctx.answer_button()
-        ctx.show_choice(choices[key])
+        step = self.registry.steps.get(f"{state.flow}.{state.step}")
+        if step is None or not step.edits_itself:
+            ctx.show_choice(choices[key])
         await self._run_step(ctx, Answer(choice=Choice(key, choices[key])))
 
     async def _action(self, ctx: Context, data: str) -> None:

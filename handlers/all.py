@@ -9,7 +9,10 @@ import handlers.meetings.attend
 import handlers.meetings.report
 import handlers.meetings.schedule
 import handlers.menu
-import handlers.mydata  # noqa: F401
+import handlers.mydata
+import handlers.polls.answer
+import handlers.polls.create
+import handlers.polls.report  # noqa: F401
 from handlers.base import REGISTRY, Registry
 
 

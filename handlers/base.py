@@ -45,6 +45,9 @@ class Step:
     name: str  # "<flow>.<step>"
     handler: StepHandler
     accepts_text: bool
+    # A pressed button normally edits its question to show the pick and drops the
+    # buttons; a step that updates the question itself (toggles) says so here.
+    edits_itself: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,10 +109,12 @@ class Flow:
         self.name = name
         self.registry = registry
 
-    def step(self, name: str, *, text: bool = False) -> Callable[[StepHandler], StepHandler]:
+    def step(
+        self, name: str, *, text: bool = False, edits_itself: bool = False
+    ) -> Callable[[StepHandler], StepHandler]:
         def register(handler: StepHandler) -> StepHandler:
             full = f"{self.name}.{name}"
-            self.registry.steps[full] = Step(full, handler, text)
+            self.registry.steps[full] = Step(full, handler, text, edits_itself)
             return handler
 
         return register
@@ -237,6 +242,25 @@ class Context:
         self._state_changed = True
         self._state_deleted = False
         self.outputs.append(self.question(text, options, nonce))
+
+    def ask_in_place(
+        self,
+        step: str,
+        text: str,
+        choices: Iterable[tuple[str, str]],
+        *,
+        data: dict[str, Any] | None = None,
+    ) -> None:
+        """Ask again by updating the message whose button was pressed (a toggle).
+
+        Where there is no such message (typed answers, Zalo) the question is sent anew.
+        """
+        ref = self.incoming.message_ref
+        self.ask(step, text, choices, data=data)
+        if ref is None:
+            return
+        sent = self.outputs[-1]
+        sent.kind, sent.message_ref, sent.skip_if_no_edit = "edit", ref, True
 
     def question(self, text: str, options: list[Choice], nonce: str) -> Outgoing:
         hint = self.t("choice.hint", n=len(options)) if options else ""

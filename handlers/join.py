@@ -11,6 +11,7 @@ from handlers.base import Answer, Context, Flow
 from handlers.link import use_link_code
 from handlers.menu import show_menu
 from handlers.people import clean_name, name_problem
+from handlers.polls.answer import offer_open_polls
 from storage.codes import normalise_code
 from storage.invites import InviteProblem, InviteRepository
 from storage.models import Consent, Invite, Person, PersonStatus, Unit
@@ -120,6 +121,7 @@ async def add_role(ctx: Context, answer: Answer) -> None:
         ctx.audit("role.added", "person", ctx.person.id, unit=unit.code, role=invite.role)
     ctx.finish()
     ctx.say(ctx.t("join.role_added", unit=unit.name, role=role_label(ctx, invite.role)))
+    await offer_open_polls(ctx)
     await show_menu(ctx)
 
 
@@ -211,6 +213,7 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
         "join.welcome", name=person.full_name, unit=unit.name, role=role_label(ctx, invite.role)
     )
     await show_menu(ctx, welcome)
+    await offer_open_polls(ctx)
 
 
 async def _person_for(ctx: Context, invite: Invite, name: str) -> Person:

@@ -55,6 +55,8 @@ async def my_data(ctx: Context, _: str) -> None:
         channels="\n".join(channels) or "-",
         consents="\n".join(consent_lines) or "-",
     )
+    answers, polls = await ctx.uow.polls.named_answers(person.id)
+    text += "\n\n" + ctx.t("polls.mydata", answers=answers, polls=polls)
     ctx.ask(
         mydata("action"),
         text,
@@ -146,6 +148,7 @@ async def confirm_delete(ctx: Context, answer: Answer) -> None:
         ctx.uow.session.add(consent)
     for identity in await ctx.uow.people.identities(person.id):
         await ctx.uow.conversations.delete_for_user(identity.channel, identity.platform_user_id)
+    await ctx.uow.polls.forget_person(person.id)
     await ctx.uow.people.erase(person, ctx.now)
     ctx.audit("person.erased", "person", person.id)
     ctx.say(ctx.t("delete.done"))

@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Settings
-from scheduler import jobs, meetings
+from scheduler import jobs, meetings, polls
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,10 @@ def build_scheduler(
     every(tick, meetings.send_meeting_summaries, db, settings, clock)
     every(max(tick, 300), meetings.materialize_meetings, db, settings, clock)
     every(3600, meetings.flag_unmet_branches, db, settings, clock)
+    every(tick, polls.open_due_polls, db, settings, clock)
+    every(tick, polls.nudge_polls, db, settings, clock)
+    every(tick, polls.close_due_polls, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
+    every(3600, jobs.purge_expired_media, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)
     return scheduler

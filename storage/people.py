@@ -34,6 +34,15 @@ class PersonRepository:
         await self.session.flush()
         return person
 
+    async def names(self, person_ids: Sequence[int]) -> dict[int, str]:
+        """Full names by id (people who erased their data are left out)."""
+        if not person_ids:
+            return {}
+        result = await self.session.exec(
+            select(Person).where(col(Person.id).in_(list(set(person_ids))))
+        )
+        return {p.id: p.full_name for p in result.all() if p.id is not None and p.full_name}
+
     async def identity(self, channel: str, platform_user_id: str) -> ChannelIdentity | None:
         result = await self.session.exec(
             select(ChannelIdentity).where(

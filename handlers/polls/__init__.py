@@ -1,0 +1,1 @@
+"""Youth sentiment polls: create, answer, nudge, results."""
