@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Tests run in parallel, one worker per core (each worker has its own PostgreSQL database).
+TEST_WORKERS ?= auto
 
 .PHONY: install test lint typecheck pytest demo run bench lock clean
 
@@ -27,7 +29,7 @@ typecheck: install
 	$(BIN)/mypy
 
 pytest: install
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 ## A local sandbox: fake Telegram and Zalo servers, SQLite, a sample province; chat from the terminal.
 demo: install
@@ -39,6 +41,7 @@ run: install
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python -m bench.broadcast --chats 600
+	$(BIN)/python -m bench.polls --members 20000
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock: install

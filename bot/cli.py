@@ -13,9 +13,10 @@ import enum
 import io
 import os
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from pydantic import ValidationError
@@ -26,6 +27,17 @@ from bot.clock import system_clock
 from bot.config import Settings
 from bot.formatting import format_date
 from bot.i18n import N_, Translator, translate
+from bot.poll_files import (
+    AudienceSize,
+    PollFile,
+    PollFileInvalid,
+    PollLine,
+    audience_size,
+    check_units,
+    poll_lines,
+    read_poll_file,
+)
+from handlers.polls.service import PollRefused, store_poll
 from storage.db import Database
 from storage.imports import (
     ImportedMember,
@@ -38,8 +50,11 @@ from storage.imports import (
     read_units,
     roster,
 )
-from storage.models import PersonStatus, Role
+from storage.models import MIN_CELL, PersonStatus, Poll, PollStatus, QuestionKind, Role
 from storage.uow import UnitOfWork, unit_of_work
+
+if TYPE_CHECKING:
+    from handlers.polls.results import PollResults
 
 T = TypeVar("T")
 
@@ -114,16 +129,24 @@ def _report(t: Translator, source: str, failure: ImportFailed) -> typer.Exit:
     return _fail("\n".join(lines))
 
 
-def _in_uow(settings: Settings, work: Callable[[UnitOfWork], Awaitable[T]], source: str = "") -> T:
-    """Run ``work`` in one unit of work (committed when it returns) on a fresh database
-    connection, and turn the failures an operator can act on into messages and exit 1."""
+def _in_uow(
+    settings: Settings,
+    work: Callable[[UnitOfWork], Awaitable[T]],
+    source: str = "",
+    *,
+    commit: bool = True,
+) -> T:
+    """Run ``work`` in one unit of work (committed when it returns, unless ``commit`` is
+    false: a dry run) on a fresh database connection, and turn the failures an operator
+    can act on into messages and exit 1."""
 
     async def go() -> T:
         db = Database(settings.database_url)
         try:
             async with unit_of_work(db) as uow:
                 result = await work(uow)
-                await uow.commit()
+                if commit:
+                    await uow.commit()
                 return result
         finally:
             await db.dispose()
@@ -640,6 +663,336 @@ def outbox_retry(
 
     count = _in_uow(settings, work)
     typer.echo(t("cli.outbox.retried", count=count))
+
+
+# --- polls -----------------------------------------------------------------------------
+
+polls_app = typer.Typer(no_args_is_help=True, help=_tr("cli.polls.help"))
+app.add_typer(polls_app, name="polls")
+
+_POLL_STATUSES: dict[str, str] = {
+    PollStatus.SCHEDULED: N_("cli.polls.status.scheduled"),
+    PollStatus.OPEN: N_("cli.polls.status.open"),
+    PollStatus.CLOSED: N_("cli.polls.status.closed"),
+    PollStatus.CANCELLED: N_("cli.polls.status.cancelled"),
+}
+TITLE_SHOWN = 48
+
+
+def _when(value: datetime, settings: Settings) -> str:
+    """dd/mm/yyyy HH:MM in the configured zone."""
+    return f"{format_date(value, settings.tz)} {value.astimezone(settings.tz):%H:%M}"
+
+
+def _poll_status(t: Translator, status: str) -> str:
+    return t(_POLL_STATUSES[status]) if status in _POLL_STATUSES else status
+
+
+def _poll_problems(t: Translator, failure: PollFileInvalid) -> typer.Exit:
+    """Every problem (up to a screenful) with its place and line, and that nothing was saved."""
+    lines = [t("cli.polls.invalid", file=failure.source, count=len(failure.problems))]
+    for problem in failure.problems[:MAX_ERRORS_SHOWN]:
+        message = t(problem.key, **problem.params) if problem.key else problem.text
+        if problem.place:
+            message = t("cli.polls.at", place=problem.place, message=message)
+        if problem.line:
+            message = t("cli.polls.at_line", line=problem.line, message=message)
+        lines.append(f"  {message}")
+    if len(failure.problems) > MAX_ERRORS_SHOWN:
+        more = len(failure.problems) - MAX_ERRORS_SHOWN
+        lines.append("  " + t("cli.import.more", count=more))
+    return _fail("\n".join(lines))
+
+
+def _refused(poll_file: PollFile, refused: PollRefused) -> PollFileInvalid:
+    """store_poll's own refusal (the checks before it should have caught it), placed."""
+    spec, code = poll_file.spec, refused.params.get("code")
+    where: tuple[str | int, ...] = ()
+    if refused.key == "polls.error_deadline_past":
+        where = ("closes",)
+    elif code == spec.unit:
+        where = ("unit",)
+    elif code in spec.units:
+        where = ("units", spec.units.index(str(code)))
+    return PollFileInvalid(
+        poll_file.source, [poll_file.problem(where, refused.key, **refused.params)]
+    )
+
+
+@dataclass(frozen=True)
+class _PollCreated:
+    poll_id: int | None
+    owner: str
+    units: list[str]
+    size: AudienceSize
+    opens_at: datetime
+    closes_at: datetime
+
+
+@polls_app.command("create", help=_tr("cli.polls.help_create"))
+def polls_create(
+    ctx: typer.Context,
+    file: Annotated[Path, typer.Argument(help=_tr("cli.polls.help_file"))],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help=_tr("cli.polls.help_dry_run"))] = False,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    now = system_clock()
+    try:
+        poll_file = read_poll_file(file, tz=settings.tz, now=now)
+    except PollFileInvalid as failure:
+        raise _poll_problems(t, failure) from None
+    spec = poll_file.spec
+
+    async def work(uow: UnitOfWork) -> _PollCreated:
+        audience = await check_units(uow, poll_file)
+        size = await audience_size(uow.session, audience.units, [r.value for r in spec.roles])
+        try:
+            poll = await store_poll(uow, spec, now=now, created_by=None)
+        except PollRefused as refused:
+            raise _refused(poll_file, refused) from None
+        return _PollCreated(
+            poll_id=None if dry_run else poll.id,
+            owner=f"{audience.owner.name} ({audience.owner.code})",
+            units=[u.code for u in audience.units],
+            size=size,
+            opens_at=poll.opens_at,
+            closes_at=poll.closes_at,
+        )
+
+    try:
+        made = _in_uow(settings, work, source=file.name, commit=not dry_run)
+    except PollFileInvalid as failure:
+        raise _poll_problems(t, failure) from None
+    if made.poll_id is None:
+        typer.echo(t("cli.polls.dry_run", title=spec.title))
+    else:
+        typer.echo(t("cli.polls.created", id=made.poll_id, title=spec.title))
+    roles = ", ".join(_role(t, r) for r in spec.roles) or t("cli.polls.all_roles")
+    typer.echo(t("cli.polls.owner", unit=made.owner))
+    typer.echo(t("cli.polls.audience", units=", ".join(made.units), roles=roles))
+    typer.echo(t("cli.polls.audience_size", people=made.size.people, reachable=made.size.reachable))
+    opens = _when(made.opens_at, settings)
+    if made.opens_at <= now:
+        opens = t("cli.polls.opens_now", time=opens)
+    typer.echo(t("cli.polls.times", opens=opens, closes=_when(made.closes_at, settings)))
+    typer.echo(
+        t(
+            "cli.polls.questions",
+            count=len(spec.questions),
+            privacy=t("cli.polls.anonymous") if spec.anonymous else t("cli.polls.named"),
+        )
+    )
+    if spec.show_results:
+        typer.echo(t("cli.polls.results_promised"))
+    typer.echo(t("cli.polls.nothing_saved") if made.poll_id is None else t("cli.polls.next"))
+
+
+@polls_app.command("list", help=_tr("cli.polls.help_list"))
+def polls_list(
+    ctx: typer.Context,
+    unit: Annotated[str | None, typer.Option("--unit", help=_tr("cli.help.unit_code"))] = None,
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+
+    async def work(uow: UnitOfWork) -> list[PollLine]:
+        top = None
+        if unit is not None:
+            top = await uow.units.by_code(unit)
+            if top is None:
+                raise CliError(N_("cli.unknown_unit"), code=unit)
+        return await poll_lines(uow.session, top)
+
+    lines = _in_uow(settings, work)
+    if not lines:
+        typer.echo(t("cli.polls.none"))
+        return
+    headers = [
+        t("cli.polls.col.id"),
+        t("cli.polls.col.status"),
+        t("cli.polls.col.title"),
+        t("cli.col.unit_code"),
+        t("cli.polls.col.deadline"),
+        t("cli.polls.col.answered"),
+    ]
+    rows = [
+        [
+            str(line.poll.id),
+            _poll_status(t, line.poll.status),
+            _cut(line.poll.title, TITLE_SHOWN),
+            line.unit_code,
+            _when(line.poll.closes_at, settings),
+            f"{line.answered}/{line.targeted}" if line.poll.status != PollStatus.SCHEDULED else "—",
+        ]
+        for line in lines
+    ]
+    typer.echo(_table(headers, rows))
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+async def _poll(uow: UnitOfWork, poll_id: int) -> Poll:
+    poll = await uow.polls.get(poll_id)
+    if poll is None:
+        raise CliError(N_("cli.polls.not_found"), id=poll_id)
+    return poll
+
+
+@polls_app.command("close", help=_tr("cli.polls.help_close"))
+def polls_close(
+    ctx: typer.Context,
+    poll_id: Annotated[int, typer.Argument(metavar="ID", help=_tr("cli.polls.help_id"))],
+) -> None:
+    """Close an open poll before its deadline; organisers (and respondents, if promised)
+    are told, as when the scheduler closes it at the deadline."""
+    from scheduler.polls import tell_closed
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    now = system_clock()
+
+    async def work(uow: UnitOfWork) -> tuple[str, int]:
+        poll = await _poll(uow, poll_id)
+        if poll.status == PollStatus.SCHEDULED:
+            raise CliError(N_("cli.polls.close_scheduled"), id=poll_id)
+        if poll.status != PollStatus.OPEN:
+            raise CliError(
+                N_("cli.polls.not_open"), id=poll_id, status=_poll_status(t, poll.status)
+            )
+        await uow.polls.close(poll, now)
+        told = await tell_closed(uow, poll, settings, now)
+        uow.audit.record("poll.closed_early", "poll", poll.id, actor="cli", told=told)
+        return poll.title, told
+
+    title, told = _in_uow(settings, work)
+    typer.echo(t("cli.polls.closed", id=poll_id, title=title, count=told))
+
+
+@polls_app.command("cancel", help=_tr("cli.polls.help_cancel"))
+def polls_cancel(
+    ctx: typer.Context,
+    poll_id: Annotated[int, typer.Argument(metavar="ID", help=_tr("cli.polls.help_id"))],
+) -> None:
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+
+    async def work(uow: UnitOfWork) -> str:
+        poll = await _poll(uow, poll_id)
+        if poll.status != PollStatus.SCHEDULED:
+            raise CliError(
+                N_("cli.polls.not_scheduled"), id=poll_id, status=_poll_status(t, poll.status)
+            )
+        poll.status = PollStatus.CANCELLED
+        uow.session.add(poll)
+        uow.audit.record("poll.cancelled", "poll", poll.id, actor="cli")
+        return poll.title
+
+    title = _in_uow(settings, work)
+    typer.echo(t("cli.polls.cancelled", id=poll_id, title=title))
+
+
+async def _results_view(
+    uow: UnitOfWork, poll_id: int, unit: str | None, settings: Settings
+) -> tuple[Poll, PollResults]:
+    """The poll's results as seen from ``unit`` (default: the poll's own unit)."""
+    from handlers.polls.results import build_results
+    from storage.poll_results import load_counts
+
+    poll = await _poll(uow, poll_id)
+    owner = await uow.units.get(poll.unit_id)
+    assert owner is not None and poll.id is not None
+    view = owner
+    if unit is not None:
+        found = await uow.units.by_code(unit)
+        if found is None:
+            raise CliError(N_("cli.unknown_unit"), code=unit)
+        if not (found.path.startswith(owner.path) or owner.path.startswith(found.path)):
+            raise CliError(N_("cli.polls.unit_unrelated"), code=unit, owner=owner.code)
+        view = found
+    questions = await uow.polls.questions(poll.id)
+    subtree = list(await uow.units.subtree(view))
+    counts = await load_counts(uow.session, poll.id)
+    return poll, build_results(poll, questions, subtree, counts, tz=settings.tz)
+
+
+async def _common_terms(
+    uow: UnitOfWork, poll: Poll, results: PollResults
+) -> dict[int, list[tuple[str, int]]]:
+    """The most used words of each free-text question, from the viewed units only
+    (in an anonymous poll, only words at least MIN_CELL people used)."""
+    from handlers.polls.words import top_terms
+    from storage.poll_results import load_texts
+
+    inside = {u.id for u in await uow.units.subtree(results.unit)}
+    terms: dict[int, list[tuple[str, int]]] = {}
+    for result in results.questions:
+        question = result.question
+        if question.kind != QuestionKind.TEXT or question.id is None:
+            continue
+        texts = [a.text for a in await load_texts(uow.session, question.id) if a.unit_id in inside]
+        terms[question.id] = top_terms(texts, min_count=MIN_CELL if poll.anonymous else 1)
+    return terms
+
+
+@polls_app.command("results", help=_tr("cli.polls.help_results"))
+def polls_results(
+    ctx: typer.Context,
+    poll_id: Annotated[int, typer.Argument(metavar="ID", help=_tr("cli.polls.help_id"))],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help=_tr("cli.polls.help_results_unit"))
+    ] = None,
+) -> None:
+    from handlers.polls.results import results_text
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+
+    async def work(uow: UnitOfWork) -> str:
+        poll, results = await _results_view(uow, poll_id, unit, settings)
+        return results_text(results, t, await _common_terms(uow, poll, results))
+
+    typer.echo(_in_uow(settings, work, commit=False))
+
+
+@polls_app.command("export", help=_tr("cli.polls.help_export"))
+def polls_export(
+    ctx: typer.Context,
+    poll_id: Annotated[int, typer.Argument(metavar="ID", help=_tr("cli.polls.help_id"))],
+    out: Annotated[Path, typer.Option("--out", help=_tr("cli.polls.help_out"))],
+    unit: Annotated[
+        str | None, typer.Option("--unit", help=_tr("cli.polls.help_results_unit"))
+    ] = None,
+) -> None:
+    from handlers.polls.export import poll_workbook
+    from storage.poll_results import load_raw_answers
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    if out.suffix.lower() != ".xlsx":
+        raise _fail(t("cli.polls.out_suffix", file=str(out)))
+    if not out.resolve().parent.is_dir():
+        raise _fail(t("cli.members.codes_out_dir", file=str(out)))
+
+    async def work(uow: UnitOfWork) -> tuple[bytes, str, str]:
+        poll, results = await _results_view(uow, poll_id, unit, settings)
+        raw = None
+        if not poll.anonymous:
+            inside = {u.id for u in await uow.units.subtree(results.unit)}
+            raw = [r for r in await load_raw_answers(uow.session, poll) if r.unit_id in inside]
+        terms = await _common_terms(uow, poll, results)
+        data = poll_workbook(results, [r.question for r in results.questions], raw, t, terms=terms)
+        uow.audit.record("poll.exported", "poll", poll.id, actor="cli", unit=results.unit.code)
+        return data, poll.title, results.unit.name
+
+    data, title, unit_name = _in_uow(settings, work)
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise _fail(t("cli.members.codes_not_saved", file=str(out), error=exc)) from None
+    typer.echo(t("cli.polls.exported", file=str(out), title=title, unit=unit_name))
 
 
 # --- running the bot (bodies live elsewhere) -------------------------------------------

@@ -9,6 +9,7 @@ SELECT for the recipients and a few multi-row INSERTs for the messages.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,38 +52,44 @@ def nudge_times(poll: Poll, stages: list[str]) -> list[tuple[str, datetime]]:
     return sorted(found, key=lambda item: item[1])
 
 
-async def queue_to(
+def invitation(poll: Poll, key: str, settings: Settings) -> Callable[[Translator], Outgoing]:
+    """The poll announced (or a nudge), with "Trả lời ngay", in one person's language."""
+
+    def render(t: Translator) -> Outgoing:
+        return Outgoing(
+            kind="send",
+            chat_id="",
+            text=t(
+                key,
+                title=poll.title,
+                until=format_datetime(poll.closes_at, settings.tz),
+                privacy=t(PRIVACY_NOTES[poll.anonymous]),
+            ),
+            choices=[Choice(f"!poll:{poll.id}", t("polls.answer_now"))],
+            hint=t("polls.answer_hint"),
+        )
+
+    return render
+
+
+async def queue_bulk(
     uow: UnitOfWork,
     poll: Poll,
     addressees: list[Addressee],
-    key: str,
+    render: Callable[[Translator], Outgoing],
     *,
     tag: str,
     now: datetime,
     send_at: datetime,
-    settings: Settings,
     category: str,
 ) -> int:
-    """One message per reachable account, in its owner's language, with "Trả lời ngay"."""
+    """One message per reachable account, rendered once per language, in a few INSERTs."""
     assert poll.id is not None
     payloads: dict[str, dict[str, Any]] = {}
     rows = []
     for who in addressees:
         if who.locale not in payloads:
-            t = Translator(who.locale)
-            out = Outgoing(
-                kind="send",
-                chat_id="",
-                text=t(
-                    key,
-                    title=poll.title,
-                    until=format_datetime(poll.closes_at, settings.tz),
-                    privacy=t(PRIVACY_NOTES[poll.anonymous]),
-                ),
-                choices=[Choice(f"!poll:{poll.id}", t("polls.answer_now"))],
-                hint=t("polls.answer_hint"),
-            )
-            payloads[who.locale] = out.to_json()
+            payloads[who.locale] = render(Translator(who.locale)).to_json()
         rows.append(
             {
                 "dedupe_key": f"poll:{poll.id}:{tag}:{who.person_id}:{who.channel}",
@@ -110,15 +117,14 @@ async def open_poll(uow: UnitOfWork, poll: Poll, settings: Settings, now: dateti
     await uow.polls.add_recipients(poll)
     addressees = await uow.polls.addressees(poll.id, only_unanswered=False)
     send_at = next_allowed(now, settings.tz, *_quiet(unit, settings))
-    return await queue_to(
+    return await queue_bulk(
         uow,
         poll,
         addressees,
-        N_("polls.invitation"),
+        invitation(poll, N_("polls.invitation"), settings),
         tag="invite",
         now=now,
         send_at=send_at,
-        settings=settings,
         category="broadcast",
     )
 
@@ -173,15 +179,14 @@ async def _nudge(uow: UnitOfWork, poll: Poll, settings: Settings, now: datetime)
     addressees = await uow.polls.addressees(
         poll.id, only_unanswered=True, max_nudges=settings.poll_max_nudges
     )
-    queued = await queue_to(
+    queued = await queue_bulk(
         uow,
         poll,
         addressees,
-        N_("polls.nudge"),
+        invitation(poll, N_("polls.nudge"), settings),
         tag=f"nudge-{stage}",
         now=now,
         send_at=send_at,
-        settings=settings,
         category="nudge",
     )
     await uow.polls.count_nudge(poll.id, sorted({a.person_id for a in addressees}))
@@ -200,13 +205,14 @@ async def close_due_polls(db: Database, settings: Settings, clock: Clock) -> int
             if poll is None or poll.status != PollStatus.OPEN:
                 continue
             await uow.polls.close(poll, now)
-            sent += await _tell_closed(uow, poll, settings, now)
+            sent += await tell_closed(uow, poll, settings, now)
             await uow.commit()
         log.info("poll %s closed", poll_id)
     return sent
 
 
-async def _tell_closed(uow: UnitOfWork, poll: Poll, settings: Settings, now: datetime) -> int:
+async def tell_closed(uow: UnitOfWork, poll: Poll, settings: Settings, now: datetime) -> int:
+    """The organisers get the results; respondents too when the poll promised it."""
     assert poll.id is not None
     unit = await uow.units.get(poll.unit_id)
     assert unit is not None
@@ -236,25 +242,26 @@ async def _tell_closed(uow: UnitOfWork, poll: Poll, settings: Settings, now: dat
         )
     if not poll.results_to_respondents:
         return sent
-    for person_id in await uow.polls.respondents(poll.id):
-        if person_id in organisers:
-            continue
-        respondent = await uow.people.get(person_id)
-        if respondent is None or respondent.status != "active":
-            continue
-        person = respondent
-        if person.locale not in summaries:
-            summaries[person.locale] = await closing_summary(
-                uow, poll, unit, Translator(person.locale), settings
-            )
-        sent += await notify(
-            uow,
-            person,
-            N_("polls.closed_respondent"),
-            now=now,
-            category="broadcast",
-            dedupe_key=f"poll:{poll.id}:results:{person_id}",
-            not_before=send_at,
-            summary=summaries[person.locale],
-        )
-    return sent
+    # Respondents may be a whole province: one rendering per language, bulk INSERTs.
+    respondents = [
+        a
+        for a in await uow.polls.addressees(poll.id, only_answered=True)
+        if a.person_id not in organisers
+    ]
+    for locale in {a.locale for a in respondents} - set(summaries):
+        summaries[locale] = await closing_summary(uow, poll, unit, Translator(locale), settings)
+
+    def results(t: Translator) -> Outgoing:
+        text = t(N_("polls.closed_respondent"), summary=summaries[t.locale])
+        return Outgoing(kind="send", chat_id="", text=text)
+
+    return sent + await queue_bulk(
+        uow,
+        poll,
+        respondents,
+        results,
+        tag="results",
+        now=now,
+        send_at=send_at,
+        category="broadcast",
+    )

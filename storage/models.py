@@ -425,6 +425,8 @@ class PollResponse(SQLModel, table=True):
     """
 
     __tablename__ = "poll_response"
+    # Respondents per question and unit for the results, from the index alone.
+    __table_args__ = (Index("ix_poll_response_count", "poll_id", "question_id", "unit_id"),)
 
     question_id: int = Field(
         sa_column=Column(
@@ -432,7 +434,7 @@ class PollResponse(SQLModel, table=True):
         )
     )
     respondent: str = Field(primary_key=True, max_length=64)
-    poll_id: int = Field(sa_column=Column(Integer, nullable=False, index=True))
+    poll_id: int = Field(sa_column=Column(Integer, nullable=False))
     unit_id: int = Field(sa_column=Column(Integer, nullable=False))
     person_id: int | None = _fk("person.id", nullable=True)
     text: str | None = Field(default=None, max_length=1000)  # free text, or "other"

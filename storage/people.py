@@ -70,6 +70,7 @@ class PersonRepository:
             platform_user_id=platform_user_id,
             chat_id=chat_id,
             last_seen_at=now,
+            created_at=now,
         )
         self.session.add(identity)
         await self.session.flush()

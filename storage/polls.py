@@ -211,9 +211,14 @@ class PollRepository:
         return int(result.scalar_one())
 
     async def addressees(
-        self, poll_id: int, *, only_unanswered: bool, max_nudges: int | None = None
+        self,
+        poll_id: int,
+        *,
+        only_unanswered: bool = False,
+        only_answered: bool = False,
+        max_nudges: int | None = None,
     ) -> list[Addressee]:
-        """The reachable accounts of the poll's recipients (not yet answered, if asked)."""
+        """The reachable accounts of the poll's recipients (some of them, if asked)."""
         query = (
             sa_select(
                 col(PollRecipient.person_id),
@@ -232,6 +237,8 @@ class PollRepository:
         )
         if only_unanswered:
             query = query.where(col(PollRecipient.answered).is_(False))
+        if only_answered:
+            query = query.where(col(PollRecipient.answered).is_(True))
         if max_nudges is not None:
             query = query.where(col(PollRecipient.nudges) < max_nudges)
         rows = await self.session.execute(query)
@@ -302,15 +309,6 @@ class PollRepository:
 
     async def recipient(self, poll_id: int, person_id: int) -> PollRecipient | None:
         return await self.session.get(PollRecipient, (poll_id, person_id))
-
-    async def respondents(self, poll_id: int) -> Sequence[int]:
-        """People who answered (whether, never what): they may get the results."""
-        result = await self.session.exec(
-            select(PollRecipient.person_id).where(
-                PollRecipient.poll_id == poll_id, col(PollRecipient.answered).is_(True)
-            )
-        )
-        return result.all()
 
     async def open_for(self, person_id: int, now: datetime) -> Sequence[Poll]:
         """Open polls this person was asked, soonest deadline first."""

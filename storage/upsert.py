@@ -27,17 +27,24 @@ async def insert_ignore_many(
     *,
     batch: int = 5000,
 ) -> int:
-    """Insert many rows in a few statements, skipping clashes on ``conflict``; rows added."""
+    """Insert many rows, skipping clashes on ``conflict``; returns the rows added.
+
+    The statement is compiled once and the rows go as parameter sets (executemany),
+    which is many times faster than a fresh multi-row VALUES per chunk. The returned
+    keys count what was really added: rowcount is not reliable for batched inserts.
+    """
     if not rows:
         return 0
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     module: Any = postgresql if dialect == "postgresql" else sqlite
-    # SQLite allows 32766 bound parameters per statement; PostgreSQL 65535.
-    per_statement = max(1, min(batch, 30000 // max(1, len(rows[0]))))
+    table = model.__table__
+    stmt = (
+        module.insert(table)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(table.c[conflict[0]])
+    )
     added = 0
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start : start + per_statement]
-        stmt = module.insert(model).values(chunk).on_conflict_do_nothing(index_elements=conflict)
-        result = await session.execute(stmt)
-        added += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    for start in range(0, len(rows), batch):
+        result = await session.execute(stmt, rows[start : start + batch])
+        added += len(result.all())
     return added

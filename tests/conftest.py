@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import make_url
 
 from bot.app import App, create_app
 from bot.config import Settings
@@ -14,18 +15,41 @@ from bot.messages import Channel
 from storage.migrate import upgrade_async
 from tests.support import Chat, MovableClock, RecordingChannel
 
-PG_URL = os.environ.get("DOANBOT_TEST_DATABASE_URL")
+
+def _worker_url(url: str | None) -> str | None:
+    """Each pytest-xdist worker gets a database of its own: ``test`` → ``test_gw1``."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if url is None or not worker:
+        return url
+    parsed = make_url(url)
+    return parsed.set(database=f"{parsed.database}_{worker}").render_as_string(hide_password=False)
+
+
+BASE_PG_URL = os.environ.get("DOANBOT_TEST_DATABASE_URL")
+PG_URL = _worker_url(BASE_PG_URL)
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+
+
+def _dsn(url: str) -> str:
+    from storage.db import normalise_url
+
+    return normalise_url(url).replace("postgresql+asyncpg://", "postgresql://")
 
 
 async def reset_postgres(url: str) -> None:
     """An empty public schema, so each test starts from the migrations."""
     import asyncpg
 
-    from storage.db import normalise_url
-
-    dsn = normalise_url(url).replace("postgresql+asyncpg://", "postgresql://")
-    conn = await asyncpg.connect(dsn)
+    try:
+        conn = await asyncpg.connect(_dsn(url))
+    except asyncpg.InvalidCatalogNameError:  # a worker's own database, made on first use
+        assert BASE_PG_URL is not None
+        admin = await asyncpg.connect(_dsn(BASE_PG_URL))
+        try:
+            await admin.execute(f'CREATE DATABASE "{make_url(url).database}"')
+        finally:
+            await admin.close()
+        conn = await asyncpg.connect(_dsn(url))
     try:
         await conn.execute("DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;")
     finally:

@@ -490,7 +490,8 @@ def results_text(
             any_hidden |= any(c.hidden for c in result.total.cells)
     if any_hidden:
         lines += ["", t("pollres.hidden_note", mark=hidden_mark(t), n=MIN_CELL)]
-    if results.rates:
+    # A branch has no units under it: its one "own people" line would repeat the header.
+    if results.rates and [r.kind for r in results.rates] != [RowKind.OWN]:
         lines += ["", t("pollres.rates_head")]
         # Slowest first: those are the units a secretary should nudge.
         slowest = sorted(results.rates, key=lambda r: (r.participation.rate or 0, r.name))

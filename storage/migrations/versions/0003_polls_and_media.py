@@ -113,7 +113,9 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("poll_response", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_poll_response_person_id"), ["person_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_poll_response_poll_id"), ["poll_id"], unique=False)
+        batch_op.create_index(
+            "ix_poll_response_count", ["poll_id", "question_id", "unit_id"], unique=False
+        )
 
     op.create_table(
         "poll_choice",
@@ -157,7 +159,7 @@ def downgrade() -> None:
 
     op.drop_table("poll_choice")
     with op.batch_alter_table("poll_response", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_poll_response_poll_id"))
+        batch_op.drop_index("ix_poll_response_count")
         batch_op.drop_index(batch_op.f("ix_poll_response_person_id"))
 
     op.drop_table("poll_response")
