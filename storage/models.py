@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -472,3 +472,139 @@ class Media(SQLModel, table=True):
     data: bytes = Field(sa_type=LargeBinary)
     created_at: datetime = _time()
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
+
+
+class VisitKind(enum.StrEnum):
+    """What a grassroots day was spent on ("1+2")."""
+
+    TRIP = "trip"  # a day of a thematic trip (đợt chuyên đề)
+    ACTIVITY = "activity"  # co-organising an activity at the grassroots
+    INSPECTION = "inspection"  # inspection or supervision under a BTV/UBKT plan
+    MEETING = "meeting"  # attending a lower-level BCH or chi đoàn meeting
+    TRAINING = "training"
+    OTHER = "other"
+
+
+class VisitStatus(enum.StrEnum):
+    COUNTED = "counted"
+    PENDING = "pending"  # logged late or corrected late: waits for approval
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # replaced by a correction, or taken back by the cadre
+
+
+class FieldCadre(SQLModel, table=True):
+    """A full-time cadre subject to "1+2", as marked by the standing committee."""
+
+    __tablename__ = "field_cadre"
+
+    person_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), primary_key=True)
+    )
+    # Where the cadre works (a province union's office); its province's rules apply.
+    unit_id: int = _fk("unit.id", ondelete="RESTRICT")
+    active: bool = True
+    added_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    added_at: datetime = _time()
+
+
+class VisitExemption(SQLModel, table=True):
+    """A cadre excused from "1+2" for a period, with the reason the committee recorded."""
+
+    __tablename__ = "visit_exemption"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    reason: str = Field(max_length=32)  # scheduler.field_visits.ExemptionReason
+    note: str | None = Field(default=None, max_length=255)
+    starts_on: date
+    ends_on: date | None = None
+    decided_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    created_at: datetime = _time()
+
+
+class ThematicTrip(SQLModel, table=True):
+    """A thematic trip (đợt chuyên đề) of 5–7 days; its report is due 10 days after."""
+
+    __tablename__ = "thematic_trip"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    unit_id: int | None = _fk("unit.id", ondelete="SET NULL", nullable=True)  # where
+    theme: str = Field(max_length=255)
+    place: str | None = Field(default=None, max_length=255)
+    starts_on: date
+    ends_on: date | None = None  # None while under way
+    report: str | None = Field(default=None, max_length=4000)
+    report_filed_at: datetime | None = _time(nullable=True)
+    # Report reminders already queued ("due", "overdue-3"), so a tick does not redo them.
+    reminders_done: list[str] = Field(default_factory=list, sa_type=JSON)
+    created_at: datetime = _time()
+
+
+class FieldVisit(SQLModel, table=True):
+    """One entry a cadre logged: which unit, which days, what kind, what was done."""
+
+    __tablename__ = "field_visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    unit_id: int | None = _fk("unit.id", ondelete="SET NULL", nullable=True)  # visited
+    kind: str = Field(max_length=16)
+    note: str | None = Field(default=None, max_length=500)
+    trip_id: int | None = _fk("thematic_trip.id", ondelete="SET NULL", nullable=True)
+    status: str = Field(default=VisitStatus.COUNTED, max_length=16, index=True)
+    first_day: date
+    last_day: date
+    # Evidence (minh chứng): the platform's reference to a photo, and a place.
+    photo_ref: str | None = Field(default=None, max_length=500)
+    latitude: float | None = None
+    longitude: float | None = None
+    replaces_id: int | None = _fk("field_visit.id", ondelete="SET NULL", nullable=True)
+    logged_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    logged_at: datetime = _time()
+    decided_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    decided_at: datetime | None = _time(nullable=True)
+
+
+class FieldVisitDay(SQLModel, table=True):
+    """The calendar days of an entry; a cadre's count is their distinct counted days."""
+
+    __tablename__ = "field_visit_day"
+    __table_args__ = (Index("ix_field_visit_day_person", "person_id", "day"),)
+
+    visit_id: int = Field(
+        sa_column=Column(
+            Integer, ForeignKey("field_visit.id", ondelete="CASCADE"), primary_key=True
+        )
+    )
+    day: date = Field(primary_key=True)
+    person_id: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class PlanStatus(enum.StrEnum):
+    SUBMITTED = "submitted"
+    APPROVED = "approved"
+    RETURNED = "returned"  # sent back to the cadre with a reason
+
+
+class VisitPlan(SQLModel, table=True):
+    """A cadre's quarterly plan (đăng ký đi cơ sở hàng quý), approved by the standing committee."""
+
+    __tablename__ = "visit_plan"
+    __table_args__ = (UniqueConstraint("person_id", "year", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    person_id: int = _fk("person.id")
+    year: int
+    quarter: int  # 1–4
+    planned_days: int
+    planned_trips: int = 0
+    note: str | None = Field(default=None, max_length=500)
+    status: str = Field(default=PlanStatus.SUBMITTED, max_length=16)
+    # Bumped on every resubmission: a decision button carries it, so an old button
+    # cannot approve figures the committee never saw.
+    revision: int = 1
+    reason: str | None = Field(default=None, max_length=255)  # why it was returned
+    decided_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    decided_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()

@@ -10,6 +10,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from storage.audit import AuditRepository
 from storage.conversations import ConversationRepository
 from storage.db import Database
+from storage.field_visits import FieldVisitRepository
 from storage.inbox import InboxRepository
 from storage.invites import InviteRepository
 from storage.media import MediaRepository
@@ -18,6 +19,7 @@ from storage.outbox import OutboxRepository
 from storage.people import PersonRepository
 from storage.polls import PollRepository
 from storage.units import UnitRepository
+from storage.visit_plans import VisitPlanRepository
 
 
 class UnitOfWork:
@@ -33,6 +35,8 @@ class UnitOfWork:
         self.meetings = MeetingRepository(session)
         self.polls = PollRepository(session)
         self.media = MediaRepository(session)
+        self.visits = FieldVisitRepository(session)
+        self.plans = VisitPlanRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
