@@ -42,6 +42,7 @@ bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python -m bench.broadcast --chats 600
 	$(BIN)/python -m bench.polls --members 20000
+	$(BIN)/python -m bench.visits
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock: install

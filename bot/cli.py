@@ -14,7 +14,7 @@ import io
 import os
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -326,13 +326,22 @@ def units_set(
     """Override a default for one unit (and what lies under it reads its own value)."""
     settings = _settings(ctx)
     t = Translator(settings.default_locale)
+    from handlers.fieldvisits.rules import RULE_NAMES, SETTINGS_KEY, rules_from
+
     changes: dict[str, object] = {}
+    visit_rules: dict[str, int] = {}  # "1+2" numbers: visit_target_days=30 …
+    known = [*UNIT_SETTINGS, *(f"visit_{rule}" for rule in sorted(RULE_NAMES))]
     for item in values:
         name, _, raw = item.partition("=")
-        if name not in UNIT_SETTINGS:
-            raise _fail(t("cli.units.unknown_setting", name=name, known=", ".join(UNIT_SETTINGS)))
+        rule = name.removeprefix("visit_")
+        if name not in UNIT_SETTINGS and not (name.startswith("visit_") and rule in RULE_NAMES):
+            raise _fail(t("cli.units.unknown_setting", name=name, known=", ".join(known)))
         try:
-            changes[name] = _setting_value(name, raw)
+            if name in UNIT_SETTINGS:
+                changes[name] = _setting_value(name, raw)
+            else:
+                visit_rules[rule] = int(raw)
+                rules_from({SETTINGS_KEY: visit_rules})  # refuses month 13, 7 > 5 …
         except ValueError:
             raise _fail(t("cli.units.bad_setting", name=name, value=raw)) from None
 
@@ -340,6 +349,10 @@ def units_set(
         unit = await uow.units.by_code(code)
         if unit is None:
             raise CliError(N_("cli.unknown_unit"), code=code)
+        if visit_rules:
+            own = {**unit.settings.get(SETTINGS_KEY, {}), **visit_rules}
+            rules_from({SETTINGS_KEY: own})
+            changes[SETTINGS_KEY] = own
         unit.settings = {**unit.settings, **changes}
         uow.session.add(unit)
         uow.audit.record("unit.settings_changed", "unit", unit.id, actor="cli", changes=changes)
@@ -993,6 +1006,73 @@ def polls_export(
     except OSError as exc:
         raise _fail(t("cli.members.codes_not_saved", file=str(out), error=exc)) from None
     typer.echo(t("cli.polls.exported", file=str(out), title=title, unit=unit_name))
+
+
+# --- visits ("1+2") --------------------------------------------------------------------
+
+visits_app = typer.Typer(no_args_is_help=True, help=_tr("freport.cli_help"))
+app.add_typer(visits_app, name="visits")
+
+
+def _report_day(t: Translator, text: str | None, today: date) -> date:
+    """The --as-of day (default today); a day not understood, or still to come, exits 1."""
+    from handlers.fieldvisits.report import read_as_of
+    from handlers.fieldvisits.report_text import dmy
+
+    if text is None:
+        return today
+    found = read_as_of(text, today)
+    if found is None:
+        raise _fail(t("freport.cli_bad_date", text=text))
+    if found > today:
+        raise _fail(t("freport.cli_future", date=dmy(found), today=dmy(today)))
+    return found
+
+
+@visits_app.command("report", help=_tr("freport.cli_help_report"))
+def visits_report(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Option("--unit", help=_tr("cli.help.unit_code"))],
+    as_of: Annotated[
+        str | None, typer.Option("--as-of", help=_tr("freport.cli_help_as_of"))
+    ] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=_tr("freport.cli_help_out"))] = None,
+) -> None:
+    """The committee's report of a unit's subtree, as in chat; --out also writes the file."""
+    from handlers.fieldvisits.export import visit_workbook
+    from handlers.fieldvisits.report import load_report
+    from handlers.fieldvisits.report_text import report_text
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    day = _report_day(t, as_of, system_clock().astimezone(settings.tz).date())
+    if out is not None and out.suffix.lower() != ".xlsx":
+        raise _fail(t("freport.cli_out_suffix", file=str(out)))
+    if out is not None and not out.resolve().parent.is_dir():
+        raise _fail(t("freport.cli_out_dir", file=str(out)))
+
+    async def work(uow: UnitOfWork) -> tuple[str, bytes | None]:
+        top = await uow.units.by_code(unit)
+        if top is None:
+            raise CliError(N_("cli.unknown_unit"), code=unit)
+        report = await load_report(uow, top, day, settings.tz, days=out is not None)
+        if out is None:
+            return report_text(report, t), None
+        uow.audit.record(
+            "visits.report_exported", "unit", top.id, actor="cli", as_of=day.isoformat()
+        )
+        return report_text(report, t), visit_workbook(report, t)
+
+    # Reading changes nothing; only an export is recorded (the audit entry).
+    text, data = _in_uow(settings, work, commit=out is not None)
+    typer.echo(text)
+    if out is None or data is None:
+        return
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        raise _fail(t("freport.cli_not_saved", file=str(out), error=exc)) from None
+    typer.echo(t("freport.cli_saved", file=str(out)))
 
 
 # --- running the bot (bodies live elsewhere) -------------------------------------------

@@ -78,13 +78,16 @@ class ConversationEngine:
             await self._button(ctx, incoming.callback_data)
             return
         text = (incoming.text or "").strip()
+        step = self.registry.steps.get(f"{ctx.state.flow}.{ctx.state.step}") if ctx.state else None
+        if not text and incoming.has_evidence and step is not None and step.media:
+            await self._run_step(ctx, Answer())  # the step reads the photo or place itself
+            return
         if not text:
             ctx.say(
                 ctx.t("input.media_unsupported") if incoming.has_media else ctx.t("input.empty")
             )
             ctx.repeat_question()
             return
-        step = self.registry.steps.get(f"{ctx.state.flow}.{ctx.state.step}") if ctx.state else None
         found = self._command(text, free_text=bool(step and step.accepts_text))
         if found is not None:
             cmd, arg = found

@@ -42,11 +42,21 @@ class Incoming:
     display_name: str | None = None
     language_code: str | None = None
     has_media: bool = False  # a photo, sticker or anything we cannot read as text
+    # Evidence a flow may keep (minh chứng): the platform's own reference to a photo
+    # (a Telegram file_id, a Zalo photo URL) and a shared location (Telegram only).
+    photo_ref: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
 
     @property
     def user_key(self) -> str:
         """Serialisation key: events of one person in one chat are handled in order."""
         return f"{self.channel}:{self.chat_id}:{self.user_id}"
+
+    @property
+    def has_evidence(self) -> bool:
+        """A photo or a location came with this message."""
+        return self.photo_ref is not None or self.latitude is not None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -55,7 +65,10 @@ class Incoming:
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Incoming:
-        data = dict(data)
+        # Payloads stored before a field existed load with its default; a field a
+        # newer process added is left out, so a rolling upgrade never jams the inbox.
+        known = {f.name for f in fields(cls)}
+        data = {key: value for key, value in data.items() if key in known}
         data["channel"] = Channel(data["channel"])
         data["chat_kind"] = ChatKind(data["chat_kind"])
         data["received_at"] = datetime.fromisoformat(data["received_at"])

@@ -76,6 +76,10 @@ def from_message(update_id: int, message: Message) -> Incoming | None:
     user = message.from_user
     if user is None or user.is_bot:
         return None
+    # Only the platform's reference to a photo is kept (the largest size comes last);
+    # the bot never downloads it.
+    photo_ref = message.photo[-1].file_id if message.photo else None
+    location = message.location
     return Incoming(
         channel=Channel.TELEGRAM,
         update_key=str(update_id),
@@ -87,6 +91,9 @@ def from_message(update_id: int, message: Message) -> Incoming | None:
         display_name=display_name(user),
         language_code=user.language_code,
         has_media=message.text is None,
+        photo_ref=photo_ref,
+        latitude=location.latitude if location is not None else None,
+        longitude=location.longitude if location is not None else None,
     )
 
 

@@ -2,6 +2,17 @@
 
 from __future__ import annotations
 
+import handlers.fieldvisits.approve
+import handlers.fieldvisits.correct
+import handlers.fieldvisits.duty
+import handlers.fieldvisits.entries
+import handlers.fieldvisits.log
+import handlers.fieldvisits.pace
+import handlers.fieldvisits.plans
+import handlers.fieldvisits.report
+import handlers.fieldvisits.trip_end
+import handlers.fieldvisits.trip_report
+import handlers.fieldvisits.trips
 import handlers.join
 import handlers.leaders
 import handlers.link

@@ -48,6 +48,9 @@ class Step:
     # A pressed button normally edits its question to show the pick and drops the
     # buttons; a step that updates the question itself (toggles) says so here.
     edits_itself: bool = False
+    # A photo or a location (``Incoming.has_evidence``) is an answer here too, even
+    # without a caption; elsewhere it is refused as unreadable media.
+    media: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +65,9 @@ class Command:
     public: bool = True  # registered with Telegram's setMyCommands
     order: int = 50  # position in menus and help
     takes_text: bool = False  # "vắng vì ốm": the words after an alias are the argument
+    # Shown in menus and help only to these roles, where the handler itself checks who
+    # may use it (and answers others in its own words); None: as ``roles``.
+    shown_to: frozenset[str] | None = None
 
 
 @dataclass
@@ -110,11 +116,11 @@ class Flow:
         self.registry = registry
 
     def step(
-        self, name: str, *, text: bool = False, edits_itself: bool = False
+        self, name: str, *, text: bool = False, edits_itself: bool = False, media: bool = False
     ) -> Callable[[StepHandler], StepHandler]:
         def register(handler: StepHandler) -> StepHandler:
             full = f"{self.name}.{name}"
-            self.registry.steps[full] = Step(full, handler, text, edits_itself)
+            self.registry.steps[full] = Step(full, handler, text, edits_itself, media)
             return handler
 
         return register
@@ -135,6 +141,7 @@ def command(
     public: bool = True,
     order: int = 50,
     takes_text: bool = False,
+    shown_to: Iterable[str] | None = None,
     registry: Registry = REGISTRY,
 ) -> Callable[[CommandHandler], CommandHandler]:
     def register(handler: CommandHandler) -> CommandHandler:
@@ -150,6 +157,7 @@ def command(
                 public,
                 order,
                 takes_text,
+                frozenset(shown_to) if shown_to is not None else None,
             )
         )
         return handler

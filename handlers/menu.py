@@ -16,9 +16,14 @@ def visible_commands(ctx: Context, *, menu_only: bool) -> list[Command]:
         found = [
             c
             for c in REGISTRY.commands.values()
-            if c.public and (c.menu or not menu_only) and (c.roles is None or ctx.roles & c.roles)
+            if c.public and (c.menu or not menu_only) and _shown(c, ctx.roles)
         ]
     return sorted(found, key=lambda c: c.order)
+
+
+def _shown(cmd: Command, roles: set[str]) -> bool:
+    allowed = cmd.shown_to if cmd.shown_to is not None else cmd.roles
+    return allowed is None or bool(roles & allowed)
 
 
 async def show_menu(ctx: Context, intro: str | None = None) -> None:

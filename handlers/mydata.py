@@ -57,6 +57,9 @@ async def my_data(ctx: Context, _: str) -> None:
     )
     answers, polls = await ctx.uow.polls.named_answers(person.id)
     text += "\n\n" + ctx.t("polls.mydata", answers=answers, polls=polls)
+    days, trips = await ctx.uow.visits.held_for(person.id)
+    if days or trips:
+        text += "\n" + ctx.t("visit.mydata", days=days, trips=trips)
     ctx.ask(
         mydata("action"),
         text,
@@ -149,6 +152,8 @@ async def confirm_delete(ctx: Context, answer: Answer) -> None:
     for identity in await ctx.uow.people.identities(person.id):
         await ctx.uow.conversations.delete_for_user(identity.channel, identity.platform_user_id)
     await ctx.uow.polls.forget_person(person.id)
+    await ctx.uow.visits.forget_person(person.id)
+    await ctx.uow.plans.forget_person(person.id)
     await ctx.uow.people.erase(person, ctx.now)
     ctx.audit("person.erased", "person", person.id)
     ctx.say(ctx.t("delete.done"))

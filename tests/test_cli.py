@@ -558,3 +558,21 @@ def test_units_set_overrides_quiet_hours_and_reminders(cli: Cli) -> None:
     assert unknown.exit_code == 1 and "quiet_start" in unknown.output
     [(kept,)] = cli.rows("SELECT settings FROM unit WHERE code = 'AP-PT-A1'")
     assert json.loads(kept)["quiet_start"] == "22:00"  # a refused change leaves it as it was
+
+
+def test_units_set_writes_a_provinces_field_visit_rules(cli: Cli) -> None:
+    cli("units", "import", cli.file("province.csv", PROVINCE))
+    result = cli("units", "set", "AP", "visit_target_days=30", "visit_window_start_month=3")
+    assert result.exit_code == 0, result.output
+    again = cli("units", "set", "AP", "visit_report_due_days=7")  # merged, not replaced
+    assert again.exit_code == 0, again.output
+    [(stored,)] = cli.rows("SELECT settings FROM unit WHERE code = 'AP'")
+    assert json.loads(stored)["field_visits"] == {
+        "target_days": 30,
+        "window_start_month": 3,
+        "report_due_days": 7,
+    }
+    bad = cli("units", "set", "AP", "visit_window_start_month=13")
+    assert bad.exit_code == 1 and "không hợp lệ" in bad.output
+    [(kept,)] = cli.rows("SELECT settings FROM unit WHERE code = 'AP'")
+    assert json.loads(kept)["field_visits"]["window_start_month"] == 3

@@ -8,7 +8,8 @@ A Zalo update looks like::
                  "chat": {"id": "...", "chat_type": "PRIVATE"}}}
 
 possibly wrapped as ``{"ok": true, "result": {...}}``. Zalo has no buttons, so the
-callback fields of :class:`Incoming` are never set.
+callback fields of :class:`Incoming` are never set; nor can a Zalo user share a
+location, so only a photo (its URL, ``photo``) can serve as evidence.
 """
 
 from __future__ import annotations
@@ -89,10 +90,13 @@ def parse_update(body: object, *, received_at: datetime) -> Incoming | None:
         log.debug("zalo: ignoring a message from a bot")
         return None
 
+    photo_ref = None
     if event == TEXT_EVENT or (event is None and _text(message.get("text"))):
         text, has_media = _text(message.get("text")), False
     elif event == IMAGE_EVENT:
         text, has_media = _text(message.get("caption")), True
+        # Zalo gives the photo's URL: kept as the reference, never downloaded.
+        photo_ref = _text(message.get("photo")) or _text(message.get("photo_url"))
     else:  # stickers, "unsupported" and any message kind added later
         text, has_media = None, True
 
@@ -108,4 +112,5 @@ def parse_update(body: object, *, received_at: datetime) -> Incoming | None:
         text=text,
         display_name=_text(sender.get("display_name")) or _text(sender.get("name")),
         has_media=has_media,
+        photo_ref=photo_ref,
     )

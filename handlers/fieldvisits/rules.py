@@ -1,7 +1,7 @@
 """Which "1+2" rules apply to a cadre: the nearest unit up the tree that sets them.
 
 A province writes its numbers in its unit settings, under ``"field_visits"``
-(``doanbot units set AP field_visits '{"target_days": 30, "window_start_month": 3}'``);
+(``doanbot units set AP visit_target_days=30 visit_window_start_month=3``);
 whatever it does not set keeps the default of :class:`FieldVisitRules`.
 """
 
