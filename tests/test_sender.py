@@ -343,7 +343,9 @@ async def test_rows_of_a_dead_sender_on_this_machine_are_taken_over_at_once(
 async def test_a_sender_never_sends_a_row_it_lost(database_url: str, clock: MovableClock) -> None:
     db = Database(database_url)
     channel = ScriptedChannel(Channel.TELEGRAM)
-    settings = fast_settings(database_url, telegram_rate_per_second=5.0)
+    # One a second: the second row is still waiting for its turn, well away from the
+    # instant between the lease check and the send, when the test takes the leases away.
+    settings = fast_settings(database_url, telegram_rate_per_second=1.0)
     sender = OutboxSender(db, {"telegram": channel}, settings, clock, sender_id="slow")
     box = Outbox(db, clock, channel, sender, database_url)
     try:
@@ -351,7 +353,7 @@ async def test_a_sender_never_sends_a_row_it_lost(database_url: str, clock: Mova
             await box.add(str(i), f"m{i}")
         draining = asyncio.create_task(sender.drain())
         await until(lambda: bool(channel.delivered))
-        # The rest wait for their turn (5/s); meanwhile their leases end and another
+        # The rest wait for their turn (1/s); meanwhile their leases end and another
         # sender takes them.
         clock.advance(seconds=LEASE + 1)
         taken = await box.claim_as("other")
