@@ -67,7 +67,7 @@ def build_scheduler(
     # "1+2": cheap outside their days (a date check); inside, a few queries a tick.
     every(tick, field_jobs.request_quarterly_plans, db, settings, clock)
     every(tick, field_jobs.nudge_behind_pace, db, settings, clock)
-    every(max(tick, 300), field_jobs.remind_trip_reports, db, settings, clock)
+    every(tick, field_jobs.remind_trip_reports, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
     every(3600, jobs.purge_expired_media, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)

@@ -129,6 +129,21 @@ async def database_url(
     return PG_URL
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """End-to-end conversations marked ``single_backend`` run on SQLite only.
+
+    Their database work runs on PostgreSQL in the in-process tests already; what is
+    PostgreSQL's own in a real process (locks, leader election, crash recovery) is
+    covered by the end-to-end tests that stay on both backends.
+    """
+    skip = pytest.mark.skip(reason="single_backend: PostgreSQL covered in process")
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_pg = spec is not None and spec.params.get("database_url") == "postgresql"
+        if on_pg and item.get_closest_marker("single_backend"):
+            item.add_marker(skip)
+
+
 @pytest.fixture
 def clock() -> MovableClock:
     return MovableClock()

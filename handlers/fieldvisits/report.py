@@ -17,7 +17,6 @@ from bot.i18n import N_
 from bot.matching import fold
 from bot.messages import DOCUMENT, Outgoing
 from handlers.base import Answer, Context, Flow, command
-from handlers.fieldvisits.export import visit_workbook, workbook_name
 from handlers.fieldvisits.report_build import VisitReport, build_report
 from handlers.fieldvisits.report_text import dmy, report_text
 from handlers.fieldvisits.rules import rules_for
@@ -170,6 +169,9 @@ async def after_report(ctx: Context, answer: Answer) -> None:
 async def send_workbook(ctx: Context, unit: Unit, as_of: date) -> None:
     """The Excel file of the report: a document on Telegram, an expiring link on Zalo."""
     report = await load_report(ctx.uow, unit, as_of, ctx.settings.tz, days=True)
+    # openpyxl is imported only when a file is asked for: the bot starts faster.
+    from handlers.fieldvisits.export import visit_workbook, workbook_name
+
     name = workbook_name(report)
     # Seconds for a whole province: in a thread, so the bot keeps serving others meanwhile.
     data = await asyncio.to_thread(visit_workbook, report, ctx.t)

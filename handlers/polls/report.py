@@ -14,8 +14,6 @@ from bot.formatting import format_date
 from bot.i18n import N_
 from bot.messages import DOCUMENT, PHOTO, Outgoing
 from handlers.base import Answer, Context, Flow, action, command
-from handlers.polls.chart import question_chart
-from handlers.polls.export import poll_workbook
 from handlers.polls.results import PollResults, build_results, results_text
 from handlers.polls.words import top_terms
 from storage.models import LEADER_ROLES, MIN_CELL, Poll, QuestionKind, Role, Unit
@@ -165,6 +163,9 @@ async def show_results(ctx: Context, args: list[str]) -> None:
 
 
 async def _charts(ctx: Context, poll: Poll, results: PollResults) -> None:
+    # matplotlib is imported only when a chart is drawn: the bot starts a second faster.
+    from handlers.polls.chart import question_chart
+
     shown = 0
     for result in results.questions:
         if shown >= CHARTS_MAX:
@@ -231,6 +232,8 @@ async def send_workbook(ctx: Context, args: list[str]) -> None:
         inside = {u.id for u in await ctx.uow.units.subtree(unit)}
         raw = [r for r in raw if r.unit_id in inside]
     terms = await common_terms(ctx, poll, results)
+    from handlers.polls.export import poll_workbook  # openpyxl only when a file is asked
+
     data = poll_workbook(results, list(results.questions), raw, ctx.t, terms=terms)
     name = f"khao-sat-{poll.id}.xlsx"
     token = await ctx.uow.media.put(

@@ -58,6 +58,7 @@ def next_last_saturday(now: datetime) -> datetime:
     return found[0][1]
 
 
+@pytest.mark.single_backend
 async def test_meeting_reminder_rsvp_and_check_in_on_both_channels(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     await join_telegram(sandbox, 801, sandbox.codes["AP-PT-A1/secretary"], "Võ Thị Mai")

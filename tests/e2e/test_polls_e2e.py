@@ -99,6 +99,7 @@ async def rows(url: str, model: type) -> list:
         await db.dispose()
 
 
+@pytest.mark.single_backend
 async def test_poll_created_answered_nudged_and_closed_on_both_channels(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     start = morning()
@@ -223,6 +224,7 @@ async def add_respondents(url: str, poll_id: int, answers: list[tuple[str, list[
         await db.dispose()
 
 
+@pytest.mark.single_backend
 async def test_results_chart_and_excel_hide_small_cells(sandbox: Sandbox, tmp_path) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     sandbox.move_clock_to(morning())

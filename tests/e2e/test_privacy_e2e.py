@@ -9,7 +9,7 @@ import pytest
 from tests.e2e.conftest import Sandbox
 from tests.e2e.test_meetings_e2e import join_telegram, wait_for_text
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.single_backend]
 
 
 async def test_link_channels_see_and_delete_data(sandbox: Sandbox) -> None:

@@ -15,13 +15,20 @@ import pytest
 
 from bot.sandbox.fake_zalo import FakeZalo
 from storage.db import Database
-from storage.models import FieldVisit, FieldVisitDay, PlanStatus, VisitKind, VisitPlan
+from storage.models import (
+    FieldVisit,
+    FieldVisitDay,
+    PlanStatus,
+    VisitExemption,
+    VisitKind,
+    VisitPlan,
+)
 from storage.uow import unit_of_work
 from tests.e2e.conftest import Sandbox
 from tests.e2e.test_meetings_e2e import join_telegram, join_zalo
 from tests.e2e.test_polls_e2e import TZ, expect, morning, nothing_new, presses, rows, says, seen
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.single_backend]
 
 
 async def open_plan(zl: FakeZalo, user: str) -> str:
@@ -78,6 +85,18 @@ async def test_zalo_plan_returned_and_approved_by_the_committee_on_telegram(
     await expect(zl, "zc_902", "đã được Phạm Minh Tuấn duyệt", after=after)
     [plan] = await rows(sandbox.database_url, VisitPlan)
     assert (plan.status, plan.planned_days, plan.planned_trips) == (PlanStatus.APPROVED, 12, 2)
+
+    # Later the committee records an exemption with buttons; the cadre is told on Zalo.
+    await says(tg, 901, "/canbo12", "Trần Thị Bình")
+    await presses(tg, 901, "Ghi miễn", "Ghi miễn cho ai")
+    await presses(tg, 901, "Trần Thị Bình", "Lý do miễn")
+    await presses(tg, 901, "Trên 20 năm", "Miễn từ ngày nào")
+    await presses(tg, 901, "Từ hôm nay", "Miễn đến hết ngày nào")
+    after = seen(zl, "zc_902")
+    await presses(tg, 901, "Không thời hạn", "Đã ghi miễn cho Trần Thị Bình")
+    await expect(zl, "zc_902", "đã ghi miễn đi cơ sở", after=after)
+    [exemption] = await rows(sandbox.database_url, VisitExemption)
+    assert (exemption.reason, exemption.ends_on) == ("long_service", None)
 
 
 def next_nudge_day() -> datetime:

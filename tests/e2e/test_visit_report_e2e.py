@@ -35,7 +35,7 @@ from tests.e2e.conftest import Sandbox
 from tests.e2e.test_meetings_e2e import join_telegram, join_zalo
 from tests.e2e.test_polls_e2e import expect, press, says, seen
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.single_backend]
 TZ = ZoneInfo("Asia/Ho_Chi_Minh")
 STANDING, INSPECTOR = 861, "zi_862"
 

@@ -21,6 +21,7 @@ pytestmark = pytest.mark.e2e
 YEAR = datetime.now(UTC).year + 1  # always ahead: the clock only moves forward
 
 
+@pytest.mark.single_backend
 async def test_cadres_log_days_on_telegram_and_zalo(sandbox: Sandbox) -> None:
     tg, zl, codes = sandbox.telegram, sandbox.zalo, sandbox.codes
     await join_telegram(sandbox, 921, codes["AP-CQ/cadre"], "Phạm Minh Tuấn")
@@ -52,13 +53,30 @@ async def test_cadres_log_days_on_telegram_and_zalo(sandbox: Sandbox) -> None:
     reply = await says(zl, user, "1", "Đã ghi 1 ngày")
     assert "16/06" in reply and "Năm nay: 1/60 ngày" in reply
 
+    # Nonsense, a future day, then a range over a day already logged: counted once.
+    await says(zl, user, "di co so", "đơn vị nào")
+    await says(zl, user, "phu thinh", "những ngày nào")
+    await says(zl, user, "ngày mai nữa", "chưa hiểu")
+    refusal = await says(zl, user, "ngày mai", "Chưa ghi được ngày chưa đến")
+    assert "18/06" in refusal
+    after = seen(zl, user)
+    await says(zl, user, "15/06-17/06", "việc gì")
+    already = await expect(zl, user, "đã ghi trước đó", after=after)
+    assert "16/06" in already
+    await says(zl, user, "4", "Bạn đã làm gì")
+    await says(zl, user, "Dự họp BCH Đoàn xã", "Minh chứng")
+    await says(zl, user, "bo qua", "Xem lại")
+    reply = await says(zl, user, "1", "Đã ghi 2 ngày")
+    assert "Năm nay: 3/60 ngày" in reply
+
     visits = sorted(await rows(sandbox.database_url, FieldVisit), key=lambda v: v.id)
-    assert [v.status for v in visits] == [VisitStatus.COUNTED, VisitStatus.COUNTED]
+    assert [v.status for v in visits] == [VisitStatus.COUNTED] * 3
     assert visits[1].photo_ref == "https://photo.sandbox.zalo.invalid/u/sinh-hoat.jpg"
     days = sorted(d.day for d in await rows(sandbox.database_url, FieldVisitDay))
-    assert days == [date(YEAR, 6, d) for d in (10, 11, 12, 16)]
+    assert days == [date(YEAR, 6, d) for d in (10, 11, 12, 15, 16, 17)]
 
 
+@pytest.mark.single_backend
 async def test_thematic_trip_started_ended_and_reported_on_telegram(sandbox: Sandbox) -> None:
     tg = sandbox.telegram
     await join_telegram(sandbox, 931, sandbox.codes["AP-CQ/cadre"], "Phạm Minh Tuấn")
@@ -77,6 +95,10 @@ async def test_thematic_trip_started_ended_and_reported_on_telegram(sandbox: San
     reply = await presses(tg, 931, "Kết thúc đợt", "Đã kết thúc đợt")
     assert "Đã ghi 5 ngày" in reply and "Năm nay: 5/60 ngày" in reply
     assert f"Hạn nộp báo cáo đợt: 24/06/{YEAR}" in reply
+
+    # Three days before the report is due, the cadre is reminded (once).
+    sandbox.move_clock_to(datetime(YEAR, 6, 21, 2, 0, tzinfo=UTC))  # 09:00 on 21/06
+    await expect(tg, 931, "Nhắc báo cáo đợt chuyên đề", after=seen(tg, 931))
 
     await says(tg, 931, "/baocaodot", "Báo cáo đợt")
     reply = await says(tg, 931, "Khảo sát 120 thanh niên, tập huấn cho 6 chi đoàn.", "Đã nộp")
