@@ -414,3 +414,37 @@ async def test_trip_report_reminded_before_due_and_once_overdue_never_after_fili
     async with unit_of_work(app.db) as uow:
         trip = await uow.session.get(ThematicTrip, late_id)
         assert trip is not None and sorted(trip.reminders_done) == ["due", "overdue"]
+
+
+async def test_an_old_approve_button_cannot_approve_a_plan_changed_since(
+    app: App, clock: MovableClock
+) -> None:
+    chats = await people(app, clock)
+    cadre, committee = chats["cadre_tg"], chats["committee_tg"]
+    await enrol(app, clock, cadre)
+    await cadre.says("/kehoach")
+    await cadre.says("12")
+    await cadre.says("1")
+    await cadre.presses("Bỏ qua")
+    await cadre.presses("Gửi duyệt")
+    assert "12 ngày, 1 đợt" in fresh(committee)
+    first_request = committee.last_question()
+
+    # The cadre changes the plan before the committee has decided.
+    await cadre.says("/kehoach")
+    await cadre.presses("Sửa kế hoạch")
+    await cadre.says("15")
+    await cadre.says("2")
+    await cadre.presses("Bỏ qua")
+    await cadre.presses("Gửi duyệt")
+    assert "15 ngày, 2 đợt" in fresh(committee)
+    second_request = committee.last_question()
+
+    out = await committee.presses("Duyệt", on=first_request)
+    assert "đã sửa kế hoạch" in texts(out)
+    [plan] = await rows(app, VisitPlan)
+    assert plan.status == PlanStatus.SUBMITTED and plan.revision == 2
+    out = await committee.presses("Duyệt", on=second_request)
+    assert "Đã duyệt kế hoạch" in texts(out)
+    [plan] = await rows(app, VisitPlan)
+    assert (plan.status, plan.planned_days) == (PlanStatus.APPROVED, 15)
