@@ -28,11 +28,9 @@ from bot.config import Settings
 from bot.formatting import format_date
 from bot.i18n import N_, Translator, translate
 from bot.poll_files import (
-    AudienceSize,
     PollFile,
     PollFileInvalid,
     PollLine,
-    audience_size,
     check_units,
     poll_lines,
     read_poll_file,
@@ -51,6 +49,7 @@ from storage.imports import (
     roster,
 )
 from storage.models import MIN_CELL, PersonStatus, Poll, PollStatus, QuestionKind, Role
+from storage.polls import AudienceSize
 from storage.uow import UnitOfWork, unit_of_work
 
 if TYPE_CHECKING:
@@ -759,7 +758,7 @@ def polls_create(
 
     async def work(uow: UnitOfWork) -> _PollCreated:
         audience = await check_units(uow, poll_file)
-        size = await audience_size(uow.session, audience.units, [r.value for r in spec.roles])
+        size = await uow.polls.audience_size(audience.units, [r.value for r in spec.roles])
         try:
             poll = await store_poll(uow, spec, now=now, created_by=None)
         except PollRefused as refused:

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
-from sqlalchemy import ColumnElement, and_, case, distinct, exists, func, or_
+from sqlalchemy import case, func
 from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -35,10 +35,6 @@ from bot.matching import fold
 from handlers.polls.spec import PollSpec
 from storage.imports import parse_role
 from storage.models import (
-    ChannelIdentity,
-    Membership,
-    Person,
-    PersonStatus,
     Poll,
     PollRecipient,
     QuestionKind,
@@ -513,48 +509,6 @@ async def check_units(uow: UnitOfWork, poll_file: PollFile) -> Audience:
         raise PollFileInvalid(poll_file.source, problems)
     assert owner is not None
     return Audience(owner, units or [owner])
-
-
-@dataclass(frozen=True)
-class AudienceSize:
-    people: int  # distinct active people who would be asked
-    reachable: int  # of them, with an account the bot can write to
-
-
-async def audience_size(
-    session: AsyncSession, units: Sequence[Unit], roles: Sequence[str]
-) -> AudienceSize:
-    """Who a poll to ``units`` (and all under them) and ``roles`` would ask, counted.
-
-    The same choice as ``PollRepository.add_recipients`` makes when the poll opens.
-    """
-    ranges = [
-        and_(col(Unit.path) >= low, col(Unit.path) < high)
-        for low, high in (subtree_bounds(u.path) for u in units)
-    ]
-    if not ranges:
-        return AudienceSize(0, 0)
-    person = col(Membership.person_id)
-    reachable = exists().where(
-        col(ChannelIdentity.person_id) == person, col(ChannelIdentity.reachable).is_(True)
-    )
-    conditions: list[ColumnElement[bool]] = [
-        or_(*ranges),
-        col(Person.status) == PersonStatus.ACTIVE,
-    ]
-    if roles:
-        conditions.append(col(Membership.role).in_(list(roles)))
-    query = (
-        sa_select(
-            func.count(distinct(person)),
-            func.count(distinct(case((reachable, person)))),
-        )
-        .join(Unit, col(Unit.id) == Membership.unit_id)
-        .join(Person, col(Person.id) == person)
-        .where(*conditions)
-    )
-    people, reached = (await session.execute(query)).one()
-    return AudienceSize(int(people or 0), int(reached or 0))
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, false, func, literal, or_, update
+from sqlalchemy import and_, case, delete, exists, false, func, literal, or_, update
 from sqlalchemy import select as sa_select
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -43,6 +43,12 @@ class GivenAnswer:
 
     options: tuple[int, ...]
     text: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AudienceSize:
+    people: int  # distinct active people who would be asked
+    reachable: int  # of them, with an account the bot can write to
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,18 +203,29 @@ class PollRepository:
         result = await self.session.execute(insert)
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
 
-    async def audience_size(self, units: Sequence[Unit], roles: Sequence[str]) -> int:
-        """How many people a poll to these units and roles would ask (a preview)."""
+    async def audience_size(self, units: Sequence[Unit], roles: Sequence[str]) -> AudienceSize:
+        """Who a poll to these units and roles would ask, and how many can be written to.
+
+        The same choice of people as :meth:`add_recipients` makes when the poll opens.
+        """
         conditions = _audience(units, roles)
         if conditions is None:
-            return 0
+            return AudienceSize(0, 0)
+        person = col(Membership.person_id)
+        reachable = exists().where(
+            col(ChannelIdentity.person_id) == person, col(ChannelIdentity.reachable).is_(True)
+        )
         result = await self.session.execute(
-            sa_select(func.count(func.distinct(col(Membership.person_id))))
+            sa_select(
+                func.count(func.distinct(person)),
+                func.count(func.distinct(case((reachable, person)))),
+            )
             .join(Unit, col(Unit.id) == Membership.unit_id)
-            .join(Person, col(Person.id) == Membership.person_id)
+            .join(Person, col(Person.id) == person)
             .where(*conditions)
         )
-        return int(result.scalar_one())
+        people, reached = result.one()
+        return AudienceSize(int(people or 0), int(reached or 0))
 
     async def addressees(
         self,

@@ -21,7 +21,7 @@ from handlers.fieldvisits.plan_review import (
     send_back,
 )
 from handlers.fieldvisits.status import COMMITTEE_ROLES, committee_units
-from storage.models import VisitPlan
+from storage.models import Person, Unit, VisitPlan
 
 PENDING_SHOWN = 20
 _NUMBER = re.compile(r"#?(\d{1,9})\b\s*[:,.-]?\s*(.*)", re.DOTALL)
@@ -36,14 +36,24 @@ _NUMBER = re.compile(r"#?(\d{1,9})\b\s*[:,.-]?\s*(.*)", re.DOTALL)
     takes_text=True,
 )
 async def approve_words(ctx: Context, arg: str) -> None:
+    named = await _named_plan(ctx, arg)
+    if named is not None:
+        await approve(ctx, *named[0])
+
+
+async def _named_plan(ctx: Context, arg: str) -> tuple[tuple[VisitPlan, Person, Unit], str] | None:
+    """The plan "duyet ke hoach 12 …" names, and the words after its number.
+
+    Without a number the plans waiting are listed to pick from; None then, or when
+    the plan cannot be decided (the reason has been said).
+    """
     ctx.finish()
     match = _NUMBER.fullmatch(arg.strip())
     if match is None:
         await show_pending(ctx)
-        return
+        return None
     found = await checked_plan(ctx, int(match.group(1)))
-    if found is not None:
-        await approve(ctx, *found)
+    return None if found is None else (found, match.group(2))
 
 
 @command(
@@ -55,15 +65,11 @@ async def approve_words(ctx: Context, arg: str) -> None:
     takes_text=True,
 )
 async def return_words(ctx: Context, arg: str) -> None:
-    ctx.finish()
-    match = _NUMBER.fullmatch(arg.strip())
-    if match is None:
-        await show_pending(ctx)
+    named = await _named_plan(ctx, arg)
+    if named is None:
         return
-    found = await checked_plan(ctx, int(match.group(1)))
-    if found is None:
-        return
-    reason = " ".join(match.group(2).split())
+    found, rest = named
+    reason = " ".join(rest.split())
     if not reason:
         ask_reason(ctx, found[0], found[1])
     elif len(reason) <= REASON_MAX:

@@ -337,9 +337,10 @@ async def _spec(ctx: Context) -> PollSpec | None:
 
 async def _audience_size(ctx: Context, spec: PollSpec) -> int:
     units = [await ctx.uow.units.by_code(code) for code in spec.units]
-    return await ctx.uow.polls.audience_size(
+    size = await ctx.uow.polls.audience_size(
         [u for u in units if u is not None], [r.value for r in spec.roles]
     )
+    return size.people
 
 
 @new_poll.step("confirm")
