@@ -145,10 +145,12 @@ async def put_on_register(url: str, accounts: list[tuple[str, str]], days: dict[
 
 async def test_monthly_nudge_reaches_only_the_cadre_behind_pace(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
-    sandbox.move_clock_to(morning())
+    nudge_day = next_nudge_day()
     await join_telegram(sandbox, 911, sandbox.codes["AP-CQ/cadre"], "Lê Văn Nam")
     await join_zalo(sandbox, "zc_912", sandbox.codes["AP-CQ/cadre"], "Đỗ Văn Hùng")
-    nudge_day = next_nudge_day()
+    # Ten days before the nudge day, well outside any month's nudge days (whatever today
+    # is), before they go on the register: no nudge can come early.
+    sandbox.move_clock_to(nudge_day - timedelta(days=10))
     local_day = nudge_day.astimezone(TZ).date()
     # Every day from 1 January to the day before (at most 60): always on pace.
     ahead = min(60, (local_day - date(local_day.year, 1, 1)).days)
