@@ -83,6 +83,17 @@ class Settings(BaseSettings):
     poll_nudges: list[str] = Field(default_factory=lambda: ["50%", "24h"])
     poll_max_nudges: int = Field(default=2, ge=0)
 
+    # --- "1+1" ---
+    # Young people each member is to bring in a year; a unit (and what lies under it)
+    # may set its own with `doanbot units set CODE oneplusone_target=2`.
+    oneplusone_target: int = Field(default=1, ge=1)
+    # How long a referral link works. Unanswered by then, the member's words about the
+    # young person are wiped and only a count is left.
+    referral_valid_days: int = Field(default=14, ge=1)
+    # Members behind target are reminded on this day of the month (or the next two
+    # days, if the bot was down), and never once they have reached it.
+    oneplusone_reminder_day: int = Field(default=5, ge=1, le=26)
+
     log_level: str = "INFO"
 
     @property

@@ -9,7 +9,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.codes import new_code
-from storage.models import Invite, LinkCode
+from storage.models import Invite, LinkCode, Recruit
 
 
 class InviteProblem(enum.StrEnum):
@@ -19,17 +19,26 @@ class InviteProblem(enum.StrEnum):
     REVOKED = "revoked"
 
 
+async def unused_code(session: AsyncSession) -> str:
+    """A new code that no invite, channel link or referral link has: one typed code,
+    one meaning."""
+    while True:
+        code = new_code()
+        clashes = [
+            await session.exec(select(Invite.id).where(Invite.code == code)),
+            await session.exec(select(LinkCode.id).where(LinkCode.code == code)),
+            await session.exec(select(Recruit.id).where(Recruit.code == code)),
+        ]
+        if all(found.first() is None for found in clashes):
+            return code
+
+
 class InviteRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
     async def _unused_code(self) -> str:
-        while True:
-            code = new_code()
-            clash_invite = await self.session.exec(select(Invite.id).where(Invite.code == code))
-            clash_link = await self.session.exec(select(LinkCode.id).where(LinkCode.code == code))
-            if clash_invite.first() is None and clash_link.first() is None:
-                return code
+        return await unused_code(self.session)
 
     async def create(
         self,

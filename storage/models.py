@@ -38,6 +38,9 @@ class PersonStatus(enum.StrEnum):
     INVITED = "invited"  # imported from a roster; has not joined or agreed yet
     ACTIVE = "active"
     DELETED = "deleted"  # withdrew consent; personal data erased, the row is a tombstone
+    # A young person who confirmed a "1+1" referral: not a member, no roles; they can
+    # see and delete what is kept about them, and join the union later.
+    GUEST = "guest"
 
 
 def _fk(target: str, *, ondelete: str = "CASCADE", nullable: bool = False) -> Any:
@@ -608,3 +611,92 @@ class VisitPlan(SQLModel, table=True):
     decided_by_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
     decided_at: datetime | None = _time(nullable=True)
     created_at: datetime = _time()
+
+
+class RecruitStage(enum.StrEnum):
+    """How far a young person brought in under "1+1" has come."""
+
+    CONTACTED = "contacted"
+    TOOK_PART = "took_part"  # took part in an activity of the union or the federation
+    JOINED = "joined"  # joined the union (Đoàn) or the youth federation (Hội)
+
+
+class JoinedAs(enum.StrEnum):
+    UNION = "union"
+    FEDERATION = "federation"
+
+
+class RecruitConsent(enum.StrEnum):
+    """What the young person said to the referral link, and what is therefore kept."""
+
+    PENDING = "pending"  # link not answered yet: only the member's own words, until it expires
+    CONFIRMED = "confirmed"  # agreed: their name and account are kept, linked to the member
+    DECLINED = "declined"  # said no: nothing about them, an anonymous count
+    LAPSED = "lapsed"  # the link expired unanswered: the member's words wiped, a count
+    WITHDRAWN = "withdrawn"  # agreed, then removed their data: a count
+    DUPLICATE = "duplicate"  # already confirmed for another member this year: not counted
+
+
+class Recruit(SQLModel, table=True):
+    """A young person a member brought in ("1+1"), as little about them as will do.
+
+    Until the young person answers the referral link (``code``) only what the member
+    typed is kept, and only until the link expires; a decline or a lapse wipes it and
+    leaves a count. A confirmed recruit is linked to their own account
+    (``recruit_person_id``), once a year: one young person is one count.
+    """
+
+    __tablename__ = "recruit"
+    __table_args__ = (
+        UniqueConstraint("recruit_person_id", "year"),
+        Index("ix_recruit_unit_year", "unit_id", "year"),
+        Index("ix_recruit_member_year", "member_id", "year"),
+        Index("ix_recruit_pending", "consent", "code_expires_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    member_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    unit_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), nullable=False)
+    )
+    year: int  # of the activity: the "1+1" year it counts in
+    name: str | None = Field(default=None, max_length=100)
+    relation: str | None = Field(default=None, max_length=16)  # friend, relative, ...
+    activity: str | None = Field(default=None, max_length=200)
+    activity_on: date
+    stage: str = Field(default=RecruitStage.CONTACTED, max_length=16)
+    joined_as: str | None = Field(default=None, max_length=16)
+    consent: str = Field(default=RecruitConsent.PENDING, max_length=16)
+    recruit_person_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    code: str | None = Field(default=None, max_length=16, unique=True)
+    code_expires_at: datetime | None = _time(nullable=True)
+    answered_at: datetime | None = _time(nullable=True)
+    # The secretary confirmed the stage: counts even when the young person never answered.
+    verified_by_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    verified_at: datetime | None = _time(nullable=True)
+    created_at: datetime = _time()
+    updated_at: datetime = _time()
+
+
+class RecruitPlan(SQLModel, table=True):
+    """A branch's "1+1" year in four steps: survey, plan, carry out (the bot counts), evaluate."""
+
+    __tablename__ = "recruit_plan"
+    __table_args__ = (UniqueConstraint("unit_id", "year"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    unit_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("unit.id", ondelete="RESTRICT"), nullable=False)
+    )
+    year: int
+    surveyed: int | None = None  # young people found in the area who are not in the union
+    survey_note: str | None = Field(default=None, max_length=500)
+    activities: str | None = Field(default=None, max_length=500)  # what the branch will do
+    planned_by_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    planned_at: datetime | None = _time(nullable=True)
+    grade: str | None = Field(default=None, max_length=16)  # excellent, good, done, not_done
+    evaluation: str | None = Field(default=None, max_length=1000)
+    # The numbers as the bot counted them when the year was evaluated.
+    figures: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    evaluated_by_id: int | None = _fk("person.id", ondelete="SET NULL", nullable=True)
+    evaluated_at: datetime | None = _time(nullable=True)

@@ -18,6 +18,7 @@ from storage.meetings import MeetingRepository
 from storage.outbox import OutboxRepository
 from storage.people import PersonRepository
 from storage.polls import PollRepository
+from storage.recruits import RecruitRepository
 from storage.units import UnitRepository
 from storage.visit_plans import VisitPlanRepository
 
@@ -37,6 +38,7 @@ class UnitOfWork:
         self.media = MediaRepository(session)
         self.visits = FieldVisitRepository(session)
         self.plans = VisitPlanRepository(session)
+        self.recruits = RecruitRepository(session)
 
     async def commit(self) -> None:
         await self.session.commit()
