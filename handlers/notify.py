@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import datetime
 
 from bot.i18n import Translator
@@ -32,23 +33,14 @@ async def notify(
     repeated decision (a restart, a second scheduler) a no-op. Returns rows added.
     """
     assert person.id is not None
-    t = Translator(person.locale)
-    text = t(key, **params)
-    options = [Choice(action, t(label)) for action, label in choices]
+    out = message(Translator(person.locale), key, choices=choices, hint_key=hint_key, **params)
     added = 0
     for identity in await uow.people.identities(person.id):
         if not identity.reachable:
             continue
-        out = Outgoing(
-            kind="send",
-            chat_id=identity.chat_id,
-            text=text,
-            choices=options,
-            hint=t(hint_key) if hint_key else "",
-        )
         added += await uow.outbox.add(
             identity.channel,
-            out,
+            replace(out, chat_id=identity.chat_id),
             now=now,
             priority=priority,
             dedupe_key=f"{dedupe_key}:{identity.channel}",
@@ -57,3 +49,21 @@ async def notify(
             person_id=person.id,
         )
     return added
+
+
+def message(
+    t: Translator,
+    key: str,
+    *,
+    choices: Sequence[tuple[str, str]] = (),
+    hint_key: str | None = None,
+    **params: object,
+) -> Outgoing:
+    """``key`` in ``t``'s language with its action buttons, for any chat (``chat_id`` empty)."""
+    return Outgoing(
+        kind="send",
+        chat_id="",
+        text=t(key, **params),
+        choices=[Choice(action, t(label)) for action, label in choices],
+        hint=t(hint_key) if hint_key else "",
+    )

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-
-from sqlmodel import col, select
+from datetime import date, timedelta
 
 from bot.clock import Clock
 from bot.config import Settings
 from bot.formatting import format_date
 from bot.i18n import N_
 from handlers.fieldvisits.rules import rules_for
-from handlers.fieldvisits.status import exemption_on, quarter_of, quarter_window, send_time
+from handlers.fieldvisits.status import exemption_on, quarter_of, quarter_window
 from handlers.notify import notify
 from scheduler.field_visits import (
     FieldVisitRules,
@@ -30,8 +28,9 @@ from scheduler.field_visits import (
     pace,
     report_due,
 )
+from scheduler.notices import already_told, daytime, send_time
 from storage.db import Database
-from storage.models import OutboxMessage, Person, PersonStatus, Unit
+from storage.models import Person, PersonStatus, Unit
 from storage.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -41,7 +40,6 @@ QUARTER_MONTHS = (1, 4, 7, 10)
 # tell who was already asked.
 PLAN_REQUEST_DAYS = 5
 NUDGE_DAYS = 3
-DAYTIME_FROM = 8  # local hour: a request at 00:01 would wait for the quiet hours anyway
 REPORT_SOON_DAYS = 3  # remind this many days before a trip report is due
 REPORT_HORIZON_DAYS = 60  # trips that ended longer ago are not reminded about
 
@@ -73,25 +71,10 @@ async def subjects(uow: UnitOfWork, today: date) -> list[Subject]:
     return found
 
 
-async def already_told(uow: UnitOfWork, tag: str) -> set[int]:
-    """People with a message whose dedupe key starts with ``tag``: one cheap query a tick."""
-    result = await uow.session.exec(
-        select(OutboxMessage.person_id)
-        .where(col(OutboxMessage.dedupe_key).startswith(tag))
-        .distinct()
-    )
-    return {pid for pid in result.all() if pid is not None}
-
-
-def _daytime(now: datetime, settings: Settings) -> datetime | None:
-    local = now.astimezone(settings.tz)
-    return local if local.hour >= DAYTIME_FROM else None
-
-
 async def request_quarterly_plans(db: Database, settings: Settings, clock: Clock) -> int:
     """In the first days of a quarter, ask each cadre without a plan for one."""
     now = clock()
-    local = _daytime(now, settings)
+    local = daytime(now, settings)
     if local is None or local.month not in QUARTER_MONTHS or local.day > PLAN_REQUEST_DAYS:
         return 0
     today = local.date()
@@ -133,7 +116,7 @@ async def nudge_behind_pace(db: Database, settings: Settings, clock: Clock) -> i
     Nobody on pace, exempt or muted hears anything: a nudge nobody needs is noise.
     """
     now = clock()
-    local = _daytime(now, settings)
+    local = daytime(now, settings)
     if local is None or local.day > NUDGE_DAYS:
         return 0
     today = local.date()

@@ -23,8 +23,8 @@ from handlers.polls.answer import PRIVACY_NOTES
 from handlers.polls.digest import closing_summary
 from scheduler.quiet import next_allowed
 from storage.db import Database
-from storage.models import OutboxMessage, OutboxStatus, Poll, PollStatus, Unit
-from storage.outbox import BULK
+from storage.models import OutboxMessage, Poll, PollStatus, Unit
+from storage.outbox import BULK, pending_row
 from storage.polls import Addressee
 from storage.uow import UnitOfWork, unit_of_work
 from storage.upsert import insert_ignore_many
@@ -91,19 +91,16 @@ async def queue_bulk(
         if who.locale not in payloads:
             payloads[who.locale] = render(Translator(who.locale)).to_json()
         rows.append(
-            {
-                "dedupe_key": f"poll:{poll.id}:{tag}:{who.person_id}:{who.channel}",
-                "channel": who.channel,
-                "chat_id": who.chat_id,
-                "priority": BULK,
-                "category": category,
-                "person_id": who.person_id,
-                "payload": {**payloads[who.locale], "chat_id": who.chat_id},
-                "status": OutboxStatus.PENDING.value,
-                "attempts": 0,
-                "not_before": send_at,
-                "created_at": now,
-            }
+            pending_row(
+                who.channel,
+                {**payloads[who.locale], "chat_id": who.chat_id},
+                now=now,
+                priority=BULK,
+                dedupe_key=f"poll:{poll.id}:{tag}:{who.person_id}:{who.channel}",
+                not_before=send_at,
+                category=category,
+                person_id=who.person_id,
+            )
         )
     return await insert_ignore_many(uow.session, OutboxMessage, rows, ["dedupe_key"])
 

@@ -85,19 +85,16 @@ class OutboxRepository:
         person_id: int | None = None,
     ) -> bool:
         """Queue one action; with a dedupe key a second identical decision is a no-op."""
-        values: dict[str, Any] = {
-            "channel": channel,
-            "chat_id": out.chat_id,
-            "priority": priority,
-            "category": category,
-            "person_id": person_id,
-            "payload": out.to_json(),
-            "status": _PENDING,
-            "attempts": 0,
-            "not_before": not_before or now,
-            "created_at": now,
-            "dedupe_key": dedupe_key,
-        }
+        values = pending_row(
+            channel,
+            out.to_json(),
+            now=now,
+            priority=priority,
+            dedupe_key=dedupe_key,
+            not_before=not_before,
+            category=category,
+            person_id=person_id,
+        )
         if dedupe_key is None:
             self.session.add(OutboxMessage(**values))
             await self.session.flush()
@@ -407,6 +404,34 @@ class OutboxRepository:
             )
         )
         return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def pending_row(
+    channel: str,
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    priority: int = INTERACTIVE,
+    dedupe_key: str | None = None,
+    not_before: datetime | None = None,
+    category: str = "reply",
+    person_id: int | None = None,
+) -> dict[str, Any]:
+    """The values of a new outbox row for ``payload`` (an :class:`Outgoing`'s JSON, its
+    ``chat_id`` filled in): for :meth:`OutboxRepository.add` and bulk INSERTs alike."""
+    return {
+        "channel": channel,
+        "chat_id": payload["chat_id"],
+        "priority": priority,
+        "category": category,
+        "person_id": person_id,
+        "payload": payload,
+        "status": _PENDING,
+        "attempts": 0,
+        "not_before": not_before or now,
+        "created_at": now,
+        "dedupe_key": dedupe_key,
+    }
 
 
 def _claimable(now: datetime) -> list[Any]:

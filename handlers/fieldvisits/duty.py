@@ -25,9 +25,9 @@ from handlers.fieldvisits.status import (
     plan_text,
     quarter_actuals,
     quarter_of,
-    send_time,
 )
 from handlers.notify import notify
+from scheduler.notices import send_time
 
 duty = Flow("fduty")
 LIST_LIMIT = 40  # a phone screen's worth; the committee report has everyone

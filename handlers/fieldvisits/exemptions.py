@@ -16,9 +16,10 @@ from bot.i18n import N_, Translator
 from bot.matching import fold
 from handlers.base import Answer, Context, Flow
 from handlers.fieldvisits.roster import Listed, roster
-from handlers.fieldvisits.status import REASON_LABELS, exemption_text, local_today, send_time
+from handlers.fieldvisits.status import REASON_LABELS, exemption_text, local_today
 from handlers.notify import notify
 from scheduler.field_visits import ExemptionReason
+from scheduler.notices import send_time
 from storage.models import VisitExemption
 
 exempt = Flow("fexempt")

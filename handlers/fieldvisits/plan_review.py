@@ -20,9 +20,9 @@ from handlers.fieldvisits.status import (
     decides_for,
     event_tag,
     quarter_actuals,
-    send_time,
 )
 from handlers.notify import notify
+from scheduler.notices import send_time
 from storage.models import Person, PlanStatus, Unit, VisitPlan
 from storage.uow import UnitOfWork
 

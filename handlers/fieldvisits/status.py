@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.config import Settings
 from bot.formatting import format_date
 from bot.i18n import N_, Translator
 from handlers.base import Context
@@ -32,7 +31,6 @@ from scheduler.field_visits import (
     exempt_on,
     pace,
 )
-from scheduler.quiet import next_allowed
 from storage.models import (
     FieldCadre,
     Person,
@@ -179,13 +177,6 @@ async def committee_of(uow: UnitOfWork, unit: Unit) -> list[Person]:
     chain = [unit, *reversed(await uow.units.ancestors(unit))]
     members = await uow.plans.committee([u.id for u in chain if u.id is not None])
     return next((members[u.id] for u in chain if u.id in members), [])
-
-
-def send_time(unit: Unit | None, settings: Settings, now: datetime) -> datetime:
-    """When a notice to a cadre of ``unit`` may go out: after the unit's quiet hours."""
-    own = unit.settings if unit is not None else {}
-    quiet = (own.get("quiet_start", settings.quiet_start), own.get("quiet_end", settings.quiet_end))
-    return next_allowed(now, settings.tz, *quiet)
 
 
 def event_tag(ctx: Context) -> str:
