@@ -53,6 +53,7 @@ from storage.polls import AudienceSize
 from storage.uow import UnitOfWork, unit_of_work
 
 if TYPE_CHECKING:
+    from handlers.oneplusone.report_build import Report
     from handlers.polls.results import PollResults
 
 T = TypeVar("T")
@@ -294,7 +295,12 @@ UNIT_SETTINGS = {
     "quiet_end": "time",
     "secretary_reminder_days": "int",
     "member_reminder_hours": "hours",
+    "oneplusone_target": "int",
+    "oneplusone_reminder_day": "int",
 }
+#: The range a whole-number setting must be in (default: 0 or more). A reminder day
+#: stops at 26 so that its two days' grace still fall in February.
+UNIT_SETTING_RANGE = {"oneplusone_target": (1, 1000), "oneplusone_reminder_day": (1, 26)}
 
 
 def _setting_value(name: str, raw: str) -> object:
@@ -307,7 +313,8 @@ def _setting_value(name: str, raw: str) -> object:
         return f"{hours:02d}:{minutes:02d}"
     if kind == "int":
         value = int(raw)
-        if value < 0:
+        low, high = UNIT_SETTING_RANGE.get(name, (0, None))
+        if value < low or (high is not None and value > high):
             raise ValueError(raw)
         return value
     hours_list = sorted({int(part) for part in raw.replace(" ", "").split(",")}, reverse=True)
@@ -1045,10 +1052,8 @@ def visits_report(
     settings = _settings(ctx)
     t = Translator(settings.default_locale)
     day = _report_day(t, as_of, system_clock().astimezone(settings.tz).date())
-    if out is not None and out.suffix.lower() != ".xlsx":
-        raise _fail(t("freport.cli_out_suffix", file=str(out)))
-    if out is not None and not out.resolve().parent.is_dir():
-        raise _fail(t("freport.cli_out_dir", file=str(out)))
+    if out is not None:
+        _check_report_file(t, out)
 
     async def work(uow: UnitOfWork) -> tuple[str, bytes | None]:
         top = await uow.units.by_code(unit)
@@ -1065,13 +1070,98 @@ def visits_report(
     # Reading changes nothing; only an export is recorded (the audit entry).
     text, data = _in_uow(settings, work, commit=out is not None)
     typer.echo(text)
-    if out is None or data is None:
-        return
+    if out is not None and data is not None:
+        _save_report_file(t, out, data)
+
+
+def _check_report_file(t: Translator, out: Path) -> None:
+    """A report's Excel file is written only as .xlsx, into a folder that exists."""
+    if out.suffix.lower() != ".xlsx":
+        raise _fail(t("freport.cli_out_suffix", file=str(out)))
+    if not out.resolve().parent.is_dir():
+        raise _fail(t("freport.cli_out_dir", file=str(out)))
+
+
+def _save_report_file(t: Translator, out: Path, data: bytes) -> None:
     try:
         out.write_bytes(data)
     except OSError as exc:
         raise _fail(t("freport.cli_not_saved", file=str(out), error=exc)) from None
     typer.echo(t("freport.cli_saved", file=str(out)))
+
+
+# --- "1+1" -----------------------------------------------------------------------------
+
+oneplusone_app = typer.Typer(no_args_is_help=True, help=_tr("r11report.cli_help"))
+app.add_typer(oneplusone_app, name="oneplusone")
+FIRST_YEAR = 2000
+
+
+def _report_year(t: Translator, year: int | None, this_year: int) -> int:
+    """The --year (default this one); a year before 2000 or still to come exits 1."""
+    if year is None:
+        return this_year
+    if not FIRST_YEAR <= year <= this_year:
+        raise _fail(t("r11report.cli_bad_year", year=year, first=FIRST_YEAR, last=this_year))
+    return year
+
+
+def _oneplusone(
+    ctx: typer.Context, unit: str, year: int | None, *, export: bool
+) -> tuple[Translator, Report, bytes | None]:
+    """The report (a branch with no units under it: the branch report, names and all; the
+    operator may read it) and, with ``export``, its workbook, recorded in the audit log."""
+    from handlers.oneplusone.report_build import load_report
+
+    settings = _settings(ctx)
+    t = Translator(settings.default_locale)
+    today = system_clock().astimezone(settings.tz).date()
+    wanted = _report_year(t, year, today.year)
+
+    async def work(uow: UnitOfWork) -> tuple[Report, bytes | None]:
+        top = await uow.units.by_code(unit)
+        if top is None:
+            raise CliError(N_("cli.unknown_unit"), code=unit)
+        report = await load_report(uow, top, wanted, settings, today, names=True)
+        if not export:
+            return report, None
+        from handlers.oneplusone.export import report_workbook
+
+        uow.audit.record("oneplusone.report_exported", "unit", top.id, actor="cli", year=wanted)
+        return report, report_workbook(report, t)
+
+    # Reading changes nothing; only an export is recorded (the audit entry).
+    report, data = _in_uow(settings, work, commit=export)
+    return t, report, data
+
+
+@oneplusone_app.command("report", help=_tr("r11report.cli_help_report"))
+def oneplusone_report(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Argument(metavar="UNIT_CODE", help=_tr("cli.help.unit_code"))],
+    year: Annotated[int | None, typer.Option("--year", help=_tr("r11report.cli_help_year"))] = None,
+) -> None:
+    from handlers.oneplusone.report_text import report_text
+
+    t, report, _ = _oneplusone(ctx, unit, year, export=False)
+    typer.echo(report_text(report, t))
+
+
+@oneplusone_app.command("export", help=_tr("r11report.cli_help_export"))
+def oneplusone_export(
+    ctx: typer.Context,
+    unit: Annotated[str, typer.Argument(metavar="UNIT_CODE", help=_tr("cli.help.unit_code"))],
+    year: Annotated[int | None, typer.Option("--year", help=_tr("r11report.cli_help_year"))] = None,
+    out: Annotated[Path | None, typer.Option("--out", help=_tr("r11report.cli_help_out"))] = None,
+) -> None:
+    from handlers.oneplusone.export import workbook_name
+
+    t = Translator(_settings(ctx).default_locale)
+    if out is not None:
+        _check_report_file(t, out)
+    t, report, data = _oneplusone(ctx, unit, year, export=True)
+    assert data is not None
+    _save_report_file(t, out or Path(workbook_name(report)), data)
 
 
 # --- running the bot (bodies live elsewhere) -------------------------------------------

@@ -153,6 +153,9 @@ class ConversationEngine:
         if cmd.needs_person and ctx.person is None:
             ctx.say(ctx.t("join.needed"))
             return
+        if cmd.needs_person and ctx.is_guest and not cmd.guests:
+            ctx.say(ctx.t("r11.guest_not_member"))
+            return
         if cmd.roles is not None and not (ctx.roles & cmd.roles):
             ctx.say(ctx.t("command.not_allowed"))
             return

@@ -21,6 +21,11 @@ import handlers.meetings.report
 import handlers.meetings.schedule
 import handlers.menu
 import handlers.mydata
+import handlers.oneplusone.confirm
+import handlers.oneplusone.mine
+import handlers.oneplusone.plan
+import handlers.oneplusone.record
+import handlers.oneplusone.report
 import handlers.polls.answer
 import handlers.polls.create
 import handlers.polls.report  # noqa: F401

@@ -17,7 +17,14 @@ from typing import Any
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.messages import Choice, Incoming, Outgoing
-from storage.models import LEADER_ROLES, ChannelIdentity, Conversation, Person, Role
+from storage.models import (
+    LEADER_ROLES,
+    ChannelIdentity,
+    Conversation,
+    Person,
+    PersonStatus,
+    Role,
+)
 from storage.uow import UnitOfWork
 
 QUESTION_KEY = "_question"
@@ -68,6 +75,8 @@ class Command:
     # Shown in menus and help only to these roles, where the handler itself checks who
     # may use it (and answers others in its own words); None: as ``roles``.
     shown_to: frozenset[str] | None = None
+    # Open to guests too: young people who confirmed a "1+1" referral (their own data).
+    guests: bool = False
 
 
 @dataclass
@@ -142,6 +151,7 @@ def command(
     order: int = 50,
     takes_text: bool = False,
     shown_to: Iterable[str] | None = None,
+    guests: bool = False,
     registry: Registry = REGISTRY,
 ) -> Callable[[CommandHandler], CommandHandler]:
     def register(handler: CommandHandler) -> CommandHandler:
@@ -158,6 +168,7 @@ def command(
                 order,
                 takes_text,
                 frozenset(shown_to) if shown_to is not None else None,
+                guests,
             )
         )
         return handler
@@ -202,6 +213,11 @@ class Context:
     @property
     def person_id(self) -> int | None:
         return self.person.id if self.person else None
+
+    @property
+    def is_guest(self) -> bool:
+        """A young person who confirmed a "1+1" referral: no roles, only their own data."""
+        return self.person is not None and self.person.status == PersonStatus.GUEST
 
     @property
     def is_leader(self) -> bool:

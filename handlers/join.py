@@ -10,6 +10,7 @@ from bot.i18n import N_
 from handlers.base import Answer, Context, Flow
 from handlers.link import use_link_code
 from handlers.menu import show_menu
+from handlers.oneplusone.referral import open_referral, young_person_joined
 from handlers.people import clean_name, name_problem
 from handlers.polls.answer import offer_open_polls
 from storage.codes import normalise_code
@@ -59,7 +60,8 @@ async def _valid_invite(ctx: Context, invite_id: int) -> tuple[Invite, Unit] | N
 
 
 async def use_code(ctx: Context, raw: str) -> None:
-    """A code typed or opened from a deep link: an invite, or a link to another channel."""
+    """A code typed or opened from a deep link: an invite, a link to another channel, or a
+    "1+1" referral."""
     code = normalise_code(raw)
     if code is None:
         ctx.say(ctx.t("invite.unknown"))
@@ -70,6 +72,10 @@ async def use_code(ctx: Context, raw: str) -> None:
         if link is not None:
             await use_link_code(ctx, link)
             return
+        recruit = await ctx.uow.recruits.by_code(code)
+        if recruit is not None:
+            await open_referral(ctx, recruit)
+            return
     problem = InviteRepository.problem(invite, ctx.now)
     if problem is not None or invite is None or invite.id is None:
         ctx.say(ctx.t(INVITE_PROBLEMS[problem or InviteProblem.UNKNOWN]))
@@ -77,7 +83,7 @@ async def use_code(ctx: Context, raw: str) -> None:
     unit = await ctx.uow.units.get(invite.unit_id)
     assert unit is not None
     ctx.finish()
-    if ctx.person is not None:
+    if ctx.person is not None and not ctx.is_guest:
         await _offer_role(ctx, invite, unit)
         return
     ancestors = await ctx.uow.units.ancestors(unit)
@@ -181,12 +187,14 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
     if found is None:
         return
     invite, unit = found
+    was_guest = ctx.is_guest  # a young person from "1+1": their account is already known
     person = await _person_for(ctx, invite, ctx.data["name"])
     assert person.id is not None
     incoming = ctx.incoming
-    await ctx.uow.people.add_identity(
-        person, incoming.channel.value, incoming.user_id, incoming.chat_id, ctx.now
-    )
+    if not was_guest:
+        await ctx.uow.people.add_identity(
+            person, incoming.channel.value, incoming.user_id, incoming.chat_id, ctx.now
+        )
     ctx.uow.session.add(
         Consent(
             person_id=person.id,
@@ -209,6 +217,8 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
         consent=CONSENT_VERSION,
     )
     ctx.finish()
+    if was_guest:
+        await young_person_joined(ctx, person)
     welcome = ctx.t(
         "join.welcome", name=person.full_name, unit=unit.name, role=role_label(ctx, invite.role)
     )
@@ -217,8 +227,14 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
 
 
 async def _person_for(ctx: Context, invite: Invite, name: str) -> Person:
-    """The roster entry a personal invite was made for, or a new person."""
+    """The roster entry a personal invite was made for, the guest a "1+1" referral made,
+    or a new person."""
     locale = ctx.t.locale
+    if ctx.person is not None and ctx.is_guest:
+        guest = ctx.person
+        guest.full_name, guest.status = name, PersonStatus.ACTIVE
+        ctx.uow.session.add(guest)
+        return guest
     if invite.person_id is not None:
         listed = await ctx.uow.people.get(invite.person_id)
         if listed is not None and listed.status == PersonStatus.INVITED:

@@ -12,6 +12,12 @@ def visible_commands(ctx: Context, *, menu_only: bool) -> list[Command]:
     """Commands this person may use, in registration order."""
     if ctx.person is None:
         found = [c for c in REGISTRY.commands.values() if not c.needs_person and c.public]
+    elif ctx.is_guest:
+        found = [
+            c
+            for c in REGISTRY.commands.values()
+            if c.public and (c.menu or not menu_only) and (c.guests or not c.needs_person)
+        ]
     else:
         found = [
             c

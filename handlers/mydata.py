@@ -10,6 +10,7 @@ from handlers.base import Answer, Context, Flow, command
 from handlers.join import role_label
 from handlers.link import CHANNEL_NAMES
 from handlers.menu import show_menu
+from handlers.oneplusone.mydata import one_plus_one_data
 from handlers.people import clean_name, name_problem
 from storage.models import Consent
 
@@ -17,7 +18,14 @@ mydata = Flow("mydata")
 LANGUAGES = {"vi": "Tiếng Việt", "en": "English"}
 
 
-@command("dulieucuatoi", N_("cmd.mydata"), menu=True, aliases=("du lieu cua toi",), order=70)
+@command(
+    "dulieucuatoi",
+    N_("cmd.mydata"),
+    menu=True,
+    aliases=("du lieu cua toi",),
+    order=70,
+    guests=True,
+)
 async def my_data(ctx: Context, _: str) -> None:
     person = ctx.person
     assert person is not None and person.id is not None
@@ -60,6 +68,7 @@ async def my_data(ctx: Context, _: str) -> None:
     days, trips = await ctx.uow.visits.held_for(person.id)
     if days or trips:
         text += "\n" + ctx.t("visit.mydata", days=days, trips=trips)
+    text += await one_plus_one_data(ctx, person.id)
     ctx.ask(
         mydata("action"),
         text,
@@ -108,7 +117,14 @@ async def rename(ctx: Context, answer: Answer) -> None:
     ctx.say(ctx.t("mydata.renamed", name=name))
 
 
-@command("ngonngu", N_("cmd.language"), menu=True, aliases=("ngon ngu", "language"), order=80)
+@command(
+    "ngonngu",
+    N_("cmd.language"),
+    menu=True,
+    aliases=("ngon ngu", "language"),
+    order=80,
+    guests=True,
+)
 async def language(ctx: Context, _: str) -> None:
     ctx.ask(mydata("language"), ctx.t("language.ask"), list(LANGUAGES.items()))
 
@@ -125,7 +141,7 @@ async def language_chosen(ctx: Context, answer: Answer) -> None:
     await show_menu(ctx)
 
 
-@command("xoadulieu", N_("cmd.delete"), aliases=("xoa du lieu",), order=85)
+@command("xoadulieu", N_("cmd.delete"), aliases=("xoa du lieu",), order=85, guests=True)
 async def delete_data(ctx: Context, _: str) -> None:
     ctx.ask(
         mydata("confirm_delete"),
@@ -154,6 +170,8 @@ async def confirm_delete(ctx: Context, answer: Answer) -> None:
     await ctx.uow.polls.forget_person(person.id)
     await ctx.uow.visits.forget_person(person.id)
     await ctx.uow.plans.forget_person(person.id)
+    await ctx.uow.recruits.forget_young_person(person.id, ctx.now)
+    await ctx.uow.recruits.forget_member(person.id, ctx.now)
     await ctx.uow.people.erase(person, ctx.now)
     ctx.audit("person.erased", "person", person.id)
     ctx.say(ctx.t("delete.done"))

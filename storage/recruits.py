@@ -10,7 +10,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, update
+from sqlalchemy import and_, exists, func, or_, update
+from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -24,10 +25,22 @@ from storage.models import (
     RecruitConsent,
     RecruitPlan,
     Role,
+    Unit,
 )
 
 #: Roles whose holders are the branch's members for "1+1" (each brings one in).
 MEMBER_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY})
+
+
+def branch_member() -> Any:
+    """SQL on ``membership``: a member's role in a branch (chi đoàn), the one unit kind
+    with no units under it. A grassroots union's own secretary is not a branch of one:
+    the union reports "x% of branches", and it would count the grassroots union too."""
+    below = aliased(Unit)
+    return and_(
+        col(Membership.role).in_([r.value for r in MEMBER_ROLES]),
+        ~exists().where(col(below.parent_id) == col(Membership.unit_id)),
+    )
 
 
 def counted() -> Any:
@@ -133,7 +146,7 @@ class RecruitRepository:
             .join(Membership, col(Membership.person_id) == Person.id)
             .where(
                 Membership.unit_id == unit_id,
-                col(Membership.role).in_([r.value for r in MEMBER_ROLES]),
+                branch_member(),
                 col(Person.status).in_([PersonStatus.ACTIVE, PersonStatus.INVITED]),
             )
             .distinct()
@@ -141,14 +154,26 @@ class RecruitRepository:
         )
         return result.all()
 
+    async def branches_of(self, person_id: int) -> Sequence[Unit]:
+        """The branches where this person is a member (or secretary, deputy)."""
+        result = await self.session.exec(
+            select(Unit)
+            .join(Membership, col(Membership.unit_id) == Unit.id)
+            .where(Membership.person_id == person_id, branch_member())
+            .distinct()
+            .order_by(col(Unit.path))
+        )
+        return result.all()
+
     # --- privacy ------------------------------------------------------------------------
 
     @staticmethod
     def wipe(recruit: Recruit, consent: RecruitConsent, now: datetime) -> None:
-        """Keep only a count: nothing about the young person, no working link."""
+        """Keep only a count: nothing about the young person, no working link (the code
+        stays, so that opening it again can say it was used)."""
         recruit.name = recruit.relation = None
         recruit.recruit_person_id = None
-        recruit.code = recruit.code_expires_at = None
+        recruit.code_expires_at = None
         recruit.consent = consent
         recruit.answered_at = recruit.answered_at or now
         recruit.updated_at = now
@@ -197,7 +222,6 @@ class RecruitRepository:
             .values(
                 name=None,
                 relation=None,
-                code=None,
                 code_expires_at=None,
                 consent=RecruitConsent.LAPSED,
                 updated_at=now,
