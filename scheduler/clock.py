@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Settings
-from scheduler import field_jobs, jobs, meetings, polls
+from scheduler import field_jobs, jobs, meetings, oneplusone, polls
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -68,6 +68,9 @@ def build_scheduler(
     every(tick, field_jobs.request_quarterly_plans, db, settings, clock)
     every(tick, field_jobs.nudge_behind_pace, db, settings, clock)
     every(tick, field_jobs.remind_trip_reports, db, settings, clock)
+    # "1+1": the reminder is one small query outside its days; lapsing, one indexed query.
+    every(tick, oneplusone.remind_behind_members, db, settings, clock)
+    every(tick, oneplusone.lapse_referrals, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
     every(3600, jobs.purge_expired_media, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)
