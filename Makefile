@@ -46,6 +46,8 @@ bench: install
 	$(BIN)/python -m bench.broadcast --chats 600
 	$(BIN)/python -m bench.polls --members 20000
 	$(BIN)/python -m bench.visits
+	$(BIN)/python -m bench.oneplusone
+	$(BIN)/python -m bench.oneplusone_nudge --skip-per-person
 
 ## Re-pin dependencies after changing pyproject.toml.
 lock: install
