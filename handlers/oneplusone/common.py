@@ -9,11 +9,21 @@ from bot.formatting import format_date
 from bot.i18n import N_, Translator
 from bot.matching import fold
 from handlers.base import Context
+from handlers.notify import notify
 from handlers.oneplusone.rules import Progress, awaits_secretary, counts, member_progress
 from handlers.oneplusone.targets import local_today, per_member_target
 from scheduler.notices import send_time
 from scheduler.recurrence import parse_date
-from storage.models import JoinedAs, Person, Recruit, RecruitConsent, RecruitStage, Unit
+from storage.models import (
+    JoinedAs,
+    Person,
+    PersonStatus,
+    Recruit,
+    RecruitConsent,
+    RecruitStage,
+    Unit,
+)
+from storage.outbox import INTERACTIVE
 from storage.uow import UnitOfWork
 
 RELATIONS = {
@@ -155,3 +165,31 @@ def referral_text(ctx: Context, recruit: Recruit) -> str:
         link = f"https://t.me/{username}?start={recruit.code}"
         return ctx.t("r11.referral_link", name=name, link=link, code=code, until=until)
     return ctx.t("r11.referral_code", name=name, code=code, until=until)
+
+
+async def tell_member(
+    ctx: Context, recruit: Recruit, key: str, *, dedupe_key: str, name: str, secretary: str = "-"
+) -> None:
+    """Tell the member who recorded ``recruit`` what happened to it, with where they stand
+    now (``{progress}``), after the quiet hours of the branch; nothing if they left. An
+    empty ``name`` reads "(anonymous)" in the member's language. The messages take
+    ``{name}``, ``{activity}``, ``{secretary}`` and ``{progress}`` as they need."""
+    member = await ctx.uow.people.get(recruit.member_id) if recruit.member_id else None
+    if member is None or member.status != PersonStatus.ACTIVE:
+        return
+    t = Translator(member.locale)
+    progress = await progress_of(ctx, member, recruit.year)
+    await notify(
+        ctx.uow,
+        member,
+        key,
+        now=ctx.now,
+        category="notice",
+        dedupe_key=dedupe_key,
+        priority=INTERACTIVE,
+        not_before=await quiet_end(ctx, recruit.unit_id),
+        progress=progress_text(t, progress, recruit.year),
+        name=name or t("r11.anonymous"),
+        activity=recruit.activity or "-",
+        secretary=secretary,
+    )

@@ -15,16 +15,15 @@ from handlers.fieldvisits.status import event_tag
 from handlers.notify import notify
 from handlers.oneplusone.common import (
     dmy,
-    progress_of,
-    progress_text,
     quiet_end,
     relation_label,
     shown_name,
     stage_label,
+    tell_member,
     today,
 )
 from handlers.oneplusone.rules import awaits_secretary
-from storage.models import PersonStatus, Recruit, RecruitStage, Role
+from storage.models import Recruit, RecruitStage, Role
 from storage.outbox import INTERACTIVE
 
 confirm = Flow("r11ok")
@@ -129,22 +128,13 @@ async def _decide(ctx: Context, recruit: Recruit, right: bool) -> None:
     await ctx.uow.recruits.save(recruit, ctx.now)
     ctx.audit("recruit.verified" if right else "recruit.not_verified", "recruit", recruit.id)
     ctx.say(ctx.t(key, name=name))
-    member = await ctx.uow.people.get(recruit.member_id) if recruit.member_id else None
-    if member is None or member.status != PersonStatus.ACTIVE:
-        return
-    progress = await progress_of(ctx, member, recruit.year)
-    await notify(
-        ctx.uow,
-        member,
+    await tell_member(
+        ctx,
+        recruit,
         told,
-        now=ctx.now,
-        category="notice",
         dedupe_key=f"r11:decided:{recruit.id}:{event_tag(ctx)}",
-        priority=INTERACTIVE,
-        not_before=await quiet_end(ctx, recruit.unit_id),
-        name=recruit.name or Translator(member.locale)("r11.anonymous"),
+        name=recruit.name or "",
         secretary=ctx.person.full_name or "-",
-        progress=progress_text(Translator(member.locale), progress, recruit.year),
     )
 
 

@@ -5,7 +5,6 @@ the units under the report's unit (roll-up only), one row per branch; for a bran
 report also its members and its young people, by name. A roll-up names nobody: it is
 built from a :class:`Report` without members or recruits. Dates are real Excel dates
 shown dd/mm/yyyy; what members typed (activities) is written as text, never a formula.
-The cell helpers are the "1+2" workbook's.
 """
 
 from __future__ import annotations
@@ -15,18 +14,7 @@ import io
 from openpyxl import Workbook
 
 from bot.i18n import N_, Translator
-from handlers.fieldvisits.export import (
-    BOLD,
-    DATE_FORMAT,
-    PERCENT,
-    TITLE,
-    Sheet,
-    _cell,
-    _day,
-    _row,
-    _widths,
-    _yes,
-)
+from handlers import sheets
 from handlers.oneplusone.common import relation_label, stage_label
 from handlers.oneplusone.report_build import Figures, Report
 from handlers.oneplusone.report_text import (
@@ -63,18 +51,18 @@ def _facts(report: Report, t: Translator) -> list[tuple[str, object, str | None]
     return [
         (t("r11report.field_unit"), f"{report.unit_name} ({report.unit_code})", None),
         (t("r11report.field_year"), report.year, None),
-        (t("r11report.field_as_of"), report.as_of, DATE_FORMAT),
+        (t("r11report.field_as_of"), report.as_of, sheets.DATE_FORMAT),
         (t("r11report.field_target"), target_label(report), None),
         None,
         (t("r11report.field_branches"), f.branches, None),
         (t("r11report.field_carried_out"), f.carried_out, None),
-        (t("r11report.field_carried_share"), f.carried_share, PERCENT),
+        (t("r11report.field_carried_share"), f.carried_share, sheets.PERCENT),
         (t("r11report.field_planned"), f.planned, None),
         (t("r11report.field_evaluated"), f.evaluated, None),
         (t("r11report.field_reached_target"), f.reached_target, None),
         (t("r11report.field_members"), f.members, None),
         (t("r11report.field_reached"), f.reached, None),
-        (t("r11report.field_reached_share"), f.reached_share, PERCENT),
+        (t("r11report.field_reached_share"), f.reached_share, sheets.PERCENT),
         (t("r11report.field_recorded"), f.recorded, None),
         (t("r11report.field_took_part"), f.took_part, None),
         (t("r11report.field_joined_union"), f.joined_union, None),
@@ -85,17 +73,19 @@ def _facts(report: Report, t: Translator) -> list[tuple[str, object, str | None]
     ]
 
 
-def _summary(sheet: Sheet, report: Report, t: Translator) -> None:
-    _widths(sheet, [44, 36])
+def _summary(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
+    sheets.widths(sheet, [44, 36])
     heading = t("r11report.xls_title", unit=report.unit_name, year=report.year)
-    sheet.append([_cell(sheet, heading, font=TITLE)])
-    sheet.append([_cell(sheet, totals_line(report.totals, t))])
+    sheet.append([sheets.cell(sheet, heading, font=sheets.TITLE)])
+    sheet.append([sheets.cell(sheet, totals_line(report.totals, t))])
     for fact in _facts(report, t):
         if fact is None:
             sheet.append([])
             continue
         label, value, fmt = fact
-        sheet.append([_cell(sheet, label, font=BOLD), _cell(sheet, value, fmt=fmt)])
+        sheet.append(
+            [sheets.cell(sheet, label, font=sheets.BOLD), sheets.cell(sheet, value, fmt=fmt)]
+        )
 
 
 COUNT_COLUMNS = (
@@ -133,19 +123,19 @@ GROUP_COLUMNS = (
 )
 
 
-def _groups(sheet: Sheet, report: Report, t: Translator) -> None:
+def _groups(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
     sheet.freeze_panes = "C2"
-    _widths(sheet, [16, 36, *[11] * (len(GROUP_COLUMNS) - 2)])
-    _row(sheet, [t(key) for key in GROUP_COLUMNS], font=BOLD)
+    sheets.widths(sheet, [16, 36, *[11] * (len(GROUP_COLUMNS) - 2)])
+    sheets.row(sheet, [t(key) for key in GROUP_COLUMNS], font=sheets.BOLD)
     for group in report.slowest_first():
         f = group.figures
         sheet.append(
             [
-                _cell(sheet, group.code),
-                _cell(sheet, group_name(group, t)),
+                sheets.cell(sheet, group.code),
+                sheets.cell(sheet, group_name(group, t)),
                 f.branches,
                 f.carried_out,
-                _cell(sheet, f.carried_share if f.branches else None, fmt=PERCENT),
+                sheets.cell(sheet, f.carried_share if f.branches else None, fmt=sheets.PERCENT),
                 *_counts(f),
             ]
         )
@@ -167,26 +157,26 @@ BRANCH_COLUMNS = (
 )
 
 
-def _branches(sheet: Sheet, report: Report, t: Translator) -> None:
+def _branches(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
     sheet.freeze_panes = "C2"
-    _widths(sheet, [16, 48, *[11] * (len(BRANCH_COLUMNS) - 2)])
-    _row(sheet, [t(key) for key in BRANCH_COLUMNS], font=BOLD)
+    sheets.widths(sheet, [16, 48, *[11] * (len(BRANCH_COLUMNS) - 2)])
+    sheets.row(sheet, [t(key) for key in BRANCH_COLUMNS], font=sheets.BOLD)
     for b in report.branches:
         f = b.figures
         sheet.append(
             [
-                _cell(sheet, b.code),
-                _cell(sheet, b.path),
+                sheets.cell(sheet, b.code),
+                sheets.cell(sheet, b.path),
                 b.per_member,
                 f.target,
                 *_counts(f),
                 b.surveyed,
-                _yes(t, b.planned_on is not None),
-                _day(sheet, b.planned_on),
-                _yes(t, b.evaluated_on is not None),
+                sheets.yes(t, b.planned_on is not None),
+                sheets.day(sheet, b.planned_on),
+                sheets.yes(t, b.evaluated_on is not None),
                 grade_label(b, t) if b.evaluated_on or b.grade else None,
-                _yes(t, b.carried_out),
-                _yes(t, b.reached_target),
+                sheets.yes(t, b.carried_out),
+                sheets.yes(t, b.reached_target),
             ]
         )
 
@@ -200,14 +190,14 @@ MEMBER_COLUMNS = (
 )
 
 
-def _members(sheet: Sheet, report: Report, t: Translator) -> None:
+def _members(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
     sheet.freeze_panes = "B2"
-    _widths(sheet, [30, 12, 12, 12, 12])
-    _row(sheet, [t(key) for key in MEMBER_COLUMNS], font=BOLD)
+    sheets.widths(sheet, [30, 12, 12, 12, 12])
+    sheets.row(sheet, [t(key) for key in MEMBER_COLUMNS], font=sheets.BOLD)
     for m in report.members or ():
         p = m.progress
-        row = [_cell(sheet, m.name), _yes(t, not m.invited), p.counted, p.target]
-        sheet.append([*row, _yes(t, p.reached)])
+        row = [sheets.cell(sheet, m.name), sheets.yes(t, not m.invited), p.counted, p.target]
+        sheet.append([*row, sheets.yes(t, p.reached)])
 
 
 RECRUIT_COLUMNS = (
@@ -223,22 +213,22 @@ RECRUIT_COLUMNS = (
 )
 
 
-def _recruits(sheet: Sheet, report: Report, t: Translator) -> None:
+def _recruits(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
     sheet.freeze_panes = "B2"
-    _widths(sheet, [30, 14, 30, 40, 12, 22, 40, 11, 14])
-    _row(sheet, [t(key) for key in RECRUIT_COLUMNS], font=BOLD)
+    sheets.widths(sheet, [30, 14, 30, 40, 12, 22, 40, 11, 14])
+    sheets.row(sheet, [t(key) for key in RECRUIT_COLUMNS], font=sheets.BOLD)
     for r in report.recruits or ():
         record = r.record
         sheet.append(
             [
-                _cell(sheet, r.name or t("r11.anonymous")),
+                sheets.cell(sheet, r.name or t("r11.anonymous")),
                 relation_label(t, record.relation) if r.name and record.relation else None,
-                _cell(sheet, r.member) if r.member else None,
-                _cell(sheet, record.activity) if record.activity else None,
-                _day(sheet, record.activity_on),
+                sheets.cell(sheet, r.member) if r.member else None,
+                sheets.cell(sheet, record.activity) if record.activity else None,
+                sheets.day(sheet, record.activity_on),
                 stage_label(t, record),
                 consent_label(r, t),
-                _yes(t, r.counts),
-                _yes(t, r.awaits_secretary),
+                sheets.yes(t, r.counts),
+                sheets.yes(t, r.awaits_secretary),
             ]
         )

@@ -179,9 +179,7 @@ async def surveyed(ctx: Context, answer: Answer) -> None:
 @flow.step("survey_note", text=True)
 async def survey_note(ctx: Context, answer: Answer) -> None:
     note = _words(answer)
-    if note is not None and len(note) > NOTE_MAX:
-        ctx.say(ctx.t("r11.too_long", max=NOTE_MAX))
-        ctx.repeat_question()
+    if _too_long(ctx, note, NOTE_MAX):
         return
     unit = await _unit(ctx)
     if unit is None or unit.id is None:
@@ -196,9 +194,11 @@ async def survey_note(ctx: Context, answer: Answer) -> None:
 @flow.step("activities", text=True)
 async def activities(ctx: Context, answer: Answer) -> None:
     words = _words(answer)
-    if not words or len(words) > NOTE_MAX:
-        ctx.say(ctx.t("r11.too_long", max=NOTE_MAX) if words else ctx.t("input.empty"))
+    if not words:
+        ctx.say(ctx.t("input.empty"))
         ctx.repeat_question()
+        return
+    if _too_long(ctx, words, NOTE_MAX):
         return
     unit = await _unit(ctx)
     if unit is None or unit.id is None:
@@ -208,6 +208,15 @@ async def activities(ctx: Context, answer: Answer) -> None:
     await ctx.uow.recruits.save_plan(plan)
     ctx.audit("recruit_plan.planned", "unit", unit.id, year=plan.year)
     await show_plan(ctx, unit, ctx.t("r11.plan_saved"))
+
+
+def _too_long(ctx: Context, words: str | None, limit: int) -> bool:
+    """Say so and ask again when ``words`` are over ``limit``; the answer is kept out."""
+    if words is None or len(words) <= limit:
+        return False
+    ctx.say(ctx.t("r11.too_long", max=limit))
+    ctx.repeat_question()
+    return True
 
 
 def _words(answer: Answer) -> str | None:
@@ -277,9 +286,7 @@ async def grade_given(ctx: Context, answer: Answer) -> None:
 @flow.step("evaluation", text=True)
 async def evaluation_given(ctx: Context, answer: Answer) -> None:
     words = _words(answer)
-    if words is not None and len(words) > EVALUATION_MAX:
-        ctx.say(ctx.t("r11.too_long", max=EVALUATION_MAX))
-        ctx.repeat_question()
+    if _too_long(ctx, words, EVALUATION_MAX):
         return
     unit = await _unit(ctx)
     if unit is None or unit.id is None:

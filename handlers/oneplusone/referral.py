@@ -12,17 +12,14 @@ person confirming a second member's code in a year is counted once.
 
 from __future__ import annotations
 
-from bot.i18n import N_, Translator
+from bot.i18n import N_
 from handlers.base import Answer, Context, Flow
 from handlers.link import CHANNEL_NAMES
-from handlers.notify import notify
 from handlers.oneplusone.common import (
     dmy,
-    progress_of,
-    progress_text,
-    quiet_end,
     relation_label,
     shown_name,
+    tell_member,
 )
 from handlers.people import NAME_MAX, clean_name, name_problem
 from storage.models import (
@@ -34,7 +31,6 @@ from storage.models import (
     RecruitConsent,
     RecruitStage,
 )
-from storage.outbox import INTERACTIVE
 from storage.recruits import RecruitRepository
 
 referral = Flow("r11ref")
@@ -176,7 +172,7 @@ async def _decline(ctx: Context, recruit: Recruit) -> None:
     await ctx.uow.recruits.save(recruit, ctx.now)
     ctx.audit("recruit.declined", "recruit", recruit.id)
     ctx.say(ctx.t("r11.ref_declined"))
-    await _tell_member(ctx, recruit, N_("r11.told_declined"), name=name or ctx.t("r11.anonymous"))
+    await _tell_member(ctx, recruit, N_("r11.told_declined"), name=name or "")
 
 
 async def _duplicate(ctx: Context, recruit: Recruit) -> None:
@@ -187,26 +183,16 @@ async def _duplicate(ctx: Context, recruit: Recruit) -> None:
     await ctx.uow.recruits.save(recruit, ctx.now)
     ctx.audit("recruit.duplicate", "recruit", recruit.id)
     ctx.say(ctx.t("r11.ref_duplicate", year=recruit.year))
-    await _tell_member(ctx, recruit, N_("r11.told_duplicate"), name=name or ctx.t("r11.anonymous"))
+    await _tell_member(ctx, recruit, N_("r11.told_duplicate"), name=name or "")
 
 
 async def _tell_member(ctx: Context, recruit: Recruit, key: str, *, name: str) -> None:
-    member = await ctx.uow.people.get(recruit.member_id) if recruit.member_id else None
-    if member is None or member.status != PersonStatus.ACTIVE:
-        return
-    progress = await progress_of(ctx, member, recruit.year)
-    await notify(
-        ctx.uow,
-        member,
+    await tell_member(
+        ctx,
+        recruit,
         key,
-        now=ctx.now,
-        category="notice",
         dedupe_key=f"r11:answer:{recruit.id}",
-        priority=INTERACTIVE,
-        not_before=await quiet_end(ctx, recruit.unit_id),
         name=name,
-        activity=recruit.activity or "-",
-        progress=progress_text(Translator(member.locale), progress, recruit.year),
     )
 
 
@@ -220,17 +206,10 @@ async def young_person_joined(ctx: Context, person: Person) -> None:
         recruit.stage, recruit.joined_as = RecruitStage.JOINED, JoinedAs.UNION
         await ctx.uow.recruits.save(recruit, ctx.now)
         ctx.audit("recruit.joined", "recruit", recruit.id, joined_as=JoinedAs.UNION)
-        member = await ctx.uow.people.get(recruit.member_id) if recruit.member_id else None
-        if member is None or member.status != PersonStatus.ACTIVE:
-            continue
-        await notify(
-            ctx.uow,
-            member,
+        await tell_member(
+            ctx,
+            recruit,
             N_("r11.told_joined"),
-            now=ctx.now,
-            category="notice",
             dedupe_key=f"r11:joined:{recruit.id}",
-            priority=INTERACTIVE,
-            not_before=await quiet_end(ctx, recruit.unit_id),
             name=person.full_name or "-",
         )
