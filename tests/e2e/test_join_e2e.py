@@ -16,6 +16,7 @@ async def settle(seconds: float = 0.6) -> None:
     await asyncio.sleep(seconds)
 
 
+@pytest.mark.single_backend  # conversation only: PostgreSQL runs its storage in process
 async def test_telegram_join_by_deep_link(sandbox: Sandbox) -> None:
     tg = sandbox.telegram
     tg.user_says(
@@ -49,6 +50,7 @@ async def test_telegram_join_by_deep_link(sandbox: Sandbox) -> None:
     assert "doanbot running" in log and TG_TOKEN not in log and ZALO_TOKEN not in log
 
 
+@pytest.mark.single_backend  # conversation only: PostgreSQL runs its storage in process
 async def test_zalo_join_by_code_and_words(sandbox: Sandbox) -> None:
     zl = sandbox.zalo
     code = sandbox.codes["AP-PT-A2/member"]
@@ -86,6 +88,7 @@ async def test_repeated_updates_are_processed_once(sandbox: Sandbox) -> None:
     assert len(zl.bot_messages("zu_43")) == 1
 
 
+@pytest.mark.single_backend  # conversation only: PostgreSQL runs its storage in process
 async def test_stale_button_and_bad_input(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     tg.user_says(503, f"/start {sandbox.codes['AP-PT-A1/member']}")

@@ -51,6 +51,7 @@ async def queue_chart_and_file(url: str) -> tuple[str, str]:
     return chart, export
 
 
+@pytest.mark.single_backend  # conversation only: PostgreSQL runs its storage in process
 async def test_chart_and_file_on_both_channels(sandbox: Sandbox) -> None:
     tg, zl = sandbox.telegram, sandbox.zalo
     public = sandbox.bot.env["DOANBOT_PUBLIC_URL"]

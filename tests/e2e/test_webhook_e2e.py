@@ -39,6 +39,7 @@ async def test_join_through_webhooks_on_both_channels(webhook_sandbox: Sandbox) 
     assert all(a.secret_token == ZALO_SECRET for a in zl.webhook_log)
 
 
+@pytest.mark.single_backend  # conversation only: PostgreSQL runs its storage in process
 async def test_webhook_refuses_a_wrong_secret(webhook_sandbox: Sandbox) -> None:
     base = webhook_sandbox.bot.env["DOANBOT_PUBLIC_URL"]
     update = {
