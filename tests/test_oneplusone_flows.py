@@ -228,3 +228,46 @@ async def test_branch_plan_four_steps_and_evaluation(app: App, branch: dict[str,
     assert plan is not None and plan.grade == "good" and plan.surveyed == 25
     assert plan.figures["took_part"] == 1 and plan.figures["members"] == 3
     assert "chỉ dành cho cán bộ" in texts(await member.says("/kehoach11"))  # members may not
+
+
+async def test_a_new_code_replaces_the_old_and_a_record_can_be_taken_back(
+    app: App, branch: dict[str, Chat]
+) -> None:
+    member = branch["member"]
+    old = await record(member, "Hoa")
+    await member.says("/tiendo11")
+    await member.says("cap nhat: hoa")
+    out = texts(await member.says("gui lai ma xac nhan"))
+    new = CODE.search(out)
+    assert new and new.group(1) != old, out
+    young = chat(app, "zalo", "zy7", "Hoa")
+    assert "Mã mời không đúng" in texts(await young.says(old))
+    [saved] = await recruits(app)
+    assert saved.consent == RecruitConsent.PENDING  # the old code changed nothing
+    assert "Nếu bạn đồng ý" in texts(await young.says(new.group(1)))
+    await young.says("/huy")
+
+    await member.says("/tiendo11")
+    await member.says("cap nhat: hoa")
+    out = texts(await member.says("xoa ban ghi nay"))
+    assert "Đã xoá bản ghi về Hoa" in out and "chưa ghi nhận ai" in out
+    assert await recruits(app) == []
+    assert "Mã mời không đúng" in texts(await young.says(new.group(1)))  # nothing left
+
+
+async def test_a_secretary_cannot_confirm_their_own_recruit(
+    app: App, branch: dict[str, Chat]
+) -> None:
+    secretary = branch["secretary"]
+    await record(secretary, "Tâm", took_part=False)
+    await secretary.says("/tiendo11")
+    await secretary.presses("Tâm")
+    out = texts(await secretary.presses("Đã tham gia hoạt động"))
+    assert "nhờ bí thư" not in out  # nobody else leads the branch: nobody was asked
+    assert "Không có bản ghi" in texts(await secretary.says("/xacnhan11"))
+    [saved] = await recruits(app)
+    ask = f"!r11ok:{saved.id}:took_part"
+    forged = await secretary._feed(secretary._incoming(callback_data=ask, callback_id="1"))
+    assert "không tự xác nhận" in texts(forged)
+    [saved] = await recruits(app)
+    assert saved.verified_at is None

@@ -89,6 +89,9 @@ async def _waiting(ctx: Context, recruit_id: str, stage: str) -> Recruit | None:
     if recruit is None or recruit.unit_id not in await _confirmer_units(ctx):
         ctx.say(ctx.t("r11.verify_stale"))
         return None
+    if ctx.person is not None and recruit.member_id == ctx.person.id:
+        ctx.say(ctx.t("r11.verify_own"))  # nobody confirms their own recruit
+        return None
     if recruit.verified_at is not None:
         ctx.say(ctx.t("r11.verify_already", name=shown_name(ctx.t, recruit)))
         return None
@@ -155,6 +158,7 @@ async def verify_command(ctx: Context, _: str) -> None:
                 r
                 for r in await ctx.uow.recruits.for_unit(unit_id, year_)
                 if awaits_secretary(r.stage, r.consent, r.verified_at is not None)
+                and r.member_id != ctx.person_id
             ]
     if not waiting:
         ctx.say(ctx.t("r11.verify_none"))
