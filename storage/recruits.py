@@ -30,6 +30,8 @@ from storage.models import (
 
 #: Roles whose holders are the branch's members for "1+1" (each brings one in).
 MEMBER_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY})
+#: Who confirms a recruit the young person never answered for: the unit's leaders.
+CONFIRMER_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 
 
 def branch_member() -> Any:
@@ -164,6 +166,34 @@ class RecruitRepository:
             .order_by(col(Unit.path))
         )
         return result.all()
+
+    async def confirmers(self, unit_id: int) -> Sequence[Person]:
+        """The unit's secretaries and deputies who use the bot."""
+        result = await self.session.exec(
+            select(Person)
+            .join(Membership, col(Membership.person_id) == Person.id)
+            .where(
+                Membership.unit_id == unit_id,
+                col(Membership.role).in_([r.value for r in CONFIRMER_ROLES]),
+                Person.status == PersonStatus.ACTIVE,
+            )
+            .distinct()
+            .order_by(col(Person.id))
+        )
+        return result.all()
+
+    async def confirm_scope(self, person_id: int) -> set[int]:
+        """Units whose recruits this person may confirm: those they lead as secretary or
+        deputy, and the branches right under them (a grassroots union confirms for a
+        branch whose only leader recorded the young person themself)."""
+        led = select(Membership.unit_id).where(
+            Membership.person_id == person_id,
+            col(Membership.role).in_([r.value for r in CONFIRMER_ROLES]),
+        )
+        result = await self.session.exec(
+            select(Unit.id).where(or_(col(Unit.id).in_(led), col(Unit.parent_id).in_(led)))
+        )
+        return {unit_id for unit_id in result.all() if unit_id is not None}
 
     # --- privacy ------------------------------------------------------------------------
 

@@ -4,11 +4,13 @@ code (agrees, declines, twice, too late, as the member), the secretary confirms.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
 from bot.app import App
+from bot.messages import Outgoing
 from storage.models import Consent, Person, PersonStatus, Recruit, RecruitConsent, RecruitStage
 from storage.uow import unit_of_work
 from tests.support import Chat, MovableClock, texts
@@ -35,6 +37,11 @@ async def record(member: Chat, name: str = "Lan", *, took_part: bool = True) -> 
     found = CODE.search(texts(out))
     assert found, texts(out)
     return found.group(1)
+
+
+def last_to(person: Chat) -> Outgoing:
+    """The newest message delivered to ``person`` (replies and notices share a channel)."""
+    return [o for o in person.channel.delivered if o.chat_id == person.chat_id][-1]
 
 
 async def recruits(app: App) -> list[Recruit]:
@@ -74,7 +81,7 @@ async def test_recruit_confirms_and_the_member_hears_it(app: App, branch: dict[s
     assert "Cảm ơn bạn đã xác nhận" in texts(out)
     again = await young.presses("Đồng ý", on=question)  # pressed twice: an old button
     assert [o.kind for o in again] == ["answer"] and "cũ" in again[0].text, again
-    heard = [o for o in member.channel.delivered if o.chat_id == member.chat_id][-1]
+    heard = last_to(member)
     assert "Lan đã xác nhận được bạn giới thiệu" in heard.text and "1/1" in heard.text
     told = texts(await member.says("/tiendo11"))
     assert "1/1" in told and "đạt chỉ tiêu" in told
@@ -148,7 +155,7 @@ async def test_secretary_confirms_a_recruit_without_the_app(
     await member.presses("Tuấn")
     out = await member.presses("Đã tham gia hoạt động")
     assert "nhờ bí thư" in texts(out) and "0/1" in texts(out)
-    ask = secretary.channel.delivered[-1]
+    ask = last_to(secretary)
     assert ask.chat_id == "ts1" and "Tuấn" in ask.text, ask
     await secretary.presses("Đúng, xác nhận", on=ask)
     [saved] = await recruits(app)
@@ -241,7 +248,7 @@ async def test_a_new_code_replaces_the_old_and_a_record_can_be_taken_back(
     new = CODE.search(out)
     assert new and new.group(1) != old, out
     young = chat(app, "zalo", "zy7", "Hoa")
-    assert "Mã mời không đúng" in texts(await young.says(old))
+    assert "Mã không đúng" in texts(await young.says(old))
     [saved] = await recruits(app)
     assert saved.consent == RecruitConsent.PENDING  # the old code changed nothing
     assert "Nếu bạn đồng ý" in texts(await young.says(new.group(1)))
@@ -252,11 +259,11 @@ async def test_a_new_code_replaces_the_old_and_a_record_can_be_taken_back(
     out = texts(await member.says("xoa ban ghi nay"))
     assert "Đã xoá bản ghi về Hoa" in out and "chưa ghi nhận ai" in out
     assert await recruits(app) == []
-    assert "Mã mời không đúng" in texts(await young.says(new.group(1)))  # nothing left
+    assert "Mã không đúng" in texts(await young.says(new.group(1)))  # nothing left
 
 
 async def test_a_secretary_cannot_confirm_their_own_recruit(
-    app: App, branch: dict[str, Chat]
+    app: App, clock: MovableClock, branch: dict[str, Chat]
 ) -> None:
     secretary = branch["secretary"]
     await record(secretary, "Tâm", took_part=False)
@@ -271,3 +278,21 @@ async def test_a_secretary_cannot_confirm_their_own_recruit(
     assert "không tự xác nhận" in texts(forged)
     [saved] = await recruits(app)
     assert saved.verified_at is None
+
+    # With a grassroots secretary on the bot, the branch secretary's recruit goes up to them.
+    async with unit_of_work(app.db) as uow:
+        unit = await uow.units.by_code("AP-PT")
+        assert unit is not None and unit.id is not None
+        invite = await uow.invites.create(
+            unit_id=unit.id, role="secretary", now=clock(), valid_for=timedelta(days=1)
+        )
+        await uow.commit()
+    above = chat(app, "telegram", "tg9", "Ngô Văn Xã")
+    await joined(above, invite.code, "Ngô Văn Xã")
+    await record(secretary, "Tín", took_part=False)
+    await secretary.says("/tiendo11")
+    await secretary.presses("Tín")
+    assert "nhờ bí thư" in texts(await secretary.presses("Đã tham gia hoạt động"))
+    ask = last_to(above)
+    assert ask.chat_id == "tg9" and "Lê Thị Dung báo: Tín" in ask.text, ask
+    assert "Đã xác nhận Tín" in texts(await above.presses("Đúng, xác nhận", on=ask))

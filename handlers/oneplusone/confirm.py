@@ -3,8 +3,10 @@ answered the referral code themselves (no smartphone, no Zalo…): only then it 
 
 A member's move to "took part" or "joined" is sent to the branch's leaders with two
 buttons; the buttons carry the stage, so an old button cannot confirm a record that
-has changed since. ``/xacnhan11`` lists what waits, for a secretary who missed it.
-A "not right" sends the record back to "contacted" and tells the member.
+has changed since. Nobody confirms their own recruit: when the branch's only leader
+recorded it, the grassroots union's leaders are asked. ``/xacnhan11`` lists what
+waits, for a leader who missed it. A "not right" sends the record back to "contacted"
+and tells the member.
 """
 
 from __future__ import annotations
@@ -23,21 +25,18 @@ from handlers.oneplusone.common import (
     today,
 )
 from handlers.oneplusone.rules import awaits_secretary
-from storage.models import Recruit, RecruitStage, Role
+from storage.models import Recruit, RecruitStage
 from storage.outbox import INTERACTIVE
+from storage.recruits import CONFIRMER_ROLES
 
 confirm = Flow("r11ok")
-CONFIRMERS = frozenset({Role.SECRETARY, Role.DEPUTY})
+CONFIRMERS = CONFIRMER_ROLES
 LISTED = 8
 
 
 async def _confirmer_units(ctx: Context) -> set[int]:
     assert ctx.person is not None and ctx.person.id is not None
-    return {
-        unit.id
-        for membership, unit in await ctx.uow.people.memberships(ctx.person.id)
-        if membership.role in CONFIRMERS and unit.id is not None
-    }
+    return await ctx.uow.recruits.confirm_scope(ctx.person.id)
 
 
 def _about(t: Translator, recruit: Recruit, member: str) -> dict[str, str]:
@@ -53,15 +52,16 @@ def _about(t: Translator, recruit: Recruit, member: str) -> dict[str, str]:
 
 
 async def ask_secretaries(ctx: Context, recruit: Recruit) -> int:
-    """Ask the branch's secretary and deputies to confirm ``recruit``'s stage."""
+    """Ask the branch's secretary and deputies to confirm ``recruit``'s stage (or the
+    grassroots union's, when the member is the branch's only leader)."""
     assert recruit.id is not None and ctx.person is not None
+    who = [p for p in await ctx.uow.recruits.confirmers(recruit.unit_id) if p.id != ctx.person.id]
+    unit = await ctx.uow.units.get(recruit.unit_id)
+    if not who and unit is not None and unit.parent_id is not None:
+        above = await ctx.uow.recruits.confirmers(unit.parent_id)
+        who = [p for p in above if p.id != ctx.person.id]
     sent = 0
-    for leader in await ctx.uow.meetings.leaders(recruit.unit_id):
-        if leader.id == ctx.person.id or leader.id is None:
-            continue
-        memberships = await ctx.uow.people.memberships(leader.id)
-        if not any(m.unit_id == recruit.unit_id and m.role in CONFIRMERS for m, _ in memberships):
-            continue
+    for leader in who:
         sent += await notify(
             ctx.uow,
             leader,
