@@ -71,6 +71,7 @@ def build_scheduler(
     # "1+1": the reminder is one small query outside its days; lapsing, one indexed query.
     every(tick, oneplusone.remind_behind_members, db, settings, clock)
     every(tick, oneplusone.lapse_referrals, db, settings, clock)
+    every(tick, oneplusone.ask_after_activities, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
     every(3600, jobs.purge_expired_media, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)

@@ -26,6 +26,7 @@ from bot.clock import Clock
 from bot.config import Settings
 from bot.formatting import format_date
 from bot.i18n import N_, Translator
+from bot.messages import Channel
 from handlers.notify import message, notify
 from handlers.oneplusone.rules import COUNTING_STAGES, behind, member_progress, reminder_due
 from handlers.oneplusone.targets import SETTING as TARGET_SETTING
@@ -56,6 +57,9 @@ LAST_DAY = 26
 NEW_MEMBER_DAYS = 14
 #: Lapsed links handled per transaction; a tick goes on until none is left.
 LAPSE_BATCH = 500
+#: Members are asked whether a young person came in the first days after the activity.
+AFTER_ACTIVITY_DAYS = 3
+AFTER_TAG = "r11:after:"
 NUDGE_CHOICES = (("!r11new", N_("r11.nudge_record")), ("!r11mine", N_("r11.nudge_progress")))
 
 
@@ -366,3 +370,62 @@ async def _tell_lapsed(
             date=format_date(recruit.activity_on, settings.tz),
         )
     return sent
+
+
+async def ask_after_activities(db: Database, settings: Settings, clock: Clock) -> int:
+    """The days after an activity a member said a young person would come to, ask the
+    member once whether they came: one tap moves the record on.
+
+    Only records still at "contacted" whose activity was one to ``AFTER_ACTIVITY_DAYS``
+    days ago; in daytime, after the branch's quiet hours; not to muted members.
+    """
+    now = clock()
+    local = daytime(now, settings)
+    if local is None:
+        return 0
+    today = local.date()
+    sent = 0
+    async with unit_of_work(db) as uow:
+        todo = await uow.recruits.contacted_between(
+            today - timedelta(days=AFTER_ACTIVITY_DAYS), today - timedelta(days=1)
+        )
+        asked = await _asked_after(uow, [r.id for r in todo if r.id is not None])
+        units: dict[int, Unit | None] = {}
+        for recruit in todo:
+            if recruit.id in asked or recruit.member_id is None:
+                continue
+            person = await uow.people.get(recruit.member_id)
+            if person is None or person.status != PersonStatus.ACTIVE or person.mute_reminders:
+                continue
+            if recruit.unit_id not in units:
+                units[recruit.unit_id] = await uow.units.get(recruit.unit_id)
+            t = Translator(person.locale)
+            sent += await notify(
+                uow,
+                person,
+                N_("r11.after_activity"),
+                now=now,
+                category="reminder",
+                dedupe_key=f"{AFTER_TAG}{recruit.id}",
+                not_before=send_time(units[recruit.unit_id], settings, now),
+                choices=[(f"!r11came:{recruit.id}", N_("r11.after_came")), NUDGE_CHOICES[1]],
+                hint_key=N_("r11.after_hint"),
+                name=recruit.name or t(N_("r11.lapsed_someone")),
+                activity=recruit.activity or t(N_("r11.lapsed_an_activity")),
+                date=format_date(recruit.activity_on, settings.tz),
+            )
+        await uow.commit()
+    if sent:
+        log.info("asked members about %d young people after their activity", sent)
+    return sent
+
+
+async def _asked_after(uow: UnitOfWork, recruit_ids: Sequence[int]) -> set[int]:
+    """The records whose member was already asked (their outbox rows say so)."""
+    if not recruit_ids:
+        return set()
+    keys = {f"{AFTER_TAG}{rid}:{channel.value}": rid for rid in recruit_ids for channel in Channel}
+    found = await uow.session.exec(
+        select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).in_(list(keys)))
+    )
+    return {keys[key] for key in found.all() if key in keys}

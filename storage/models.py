@@ -652,6 +652,7 @@ class Recruit(SQLModel, table=True):
         Index("ix_recruit_unit_year", "unit_id", "year"),
         Index("ix_recruit_member_year", "member_id", "year"),
         Index("ix_recruit_pending", "consent", "code_expires_at"),
+        Index("ix_recruit_stage_day", "stage", "activity_on"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

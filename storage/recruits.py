@@ -7,7 +7,7 @@ same rule as a SQL condition, for counting in the database. Nothing here commits
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, update
@@ -24,6 +24,7 @@ from storage.models import (
     Recruit,
     RecruitConsent,
     RecruitPlan,
+    RecruitStage,
     Role,
     Unit,
 )
@@ -120,6 +121,22 @@ class RecruitRepository:
             select(Recruit).where(Recruit.recruit_person_id == person_id, Recruit.year == year)
         )
         return result.first()
+
+    async def contacted_between(self, first: date, last: date) -> Sequence[Recruit]:
+        """Records still at "contacted" whose activity fell between ``first`` and ``last``:
+        the member may not have said yet whether the young person came."""
+        result = await self.session.exec(
+            select(Recruit)
+            .where(
+                Recruit.stage == RecruitStage.CONTACTED,
+                col(Recruit.activity_on) >= first,
+                col(Recruit.activity_on) <= last,
+                col(Recruit.member_id).is_not(None),
+                col(Recruit.consent).not_in([c.value for c in NOT_COUNTED]),
+            )
+            .order_by(col(Recruit.id))
+        )
+        return result.all()
 
     async def counted_by_member(self, member_ids: Sequence[int], year: int) -> dict[int, int]:
         """How many recruits count for each member in ``year`` (members with none left out)."""

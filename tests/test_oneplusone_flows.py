@@ -296,3 +296,30 @@ async def test_a_secretary_cannot_confirm_their_own_recruit(
     ask = last_to(above)
     assert ask.chat_id == "tg9" and "Lê Thị Dung báo: Tín" in ask.text, ask
     assert "Đã xác nhận Tín" in texts(await above.presses("Đúng, xác nhận", on=ask))
+
+
+async def test_after_a_coming_activity_one_tap_says_they_came(
+    app: App, clock: MovableClock, branch: dict[str, Chat]
+) -> None:
+    from scheduler.oneplusone import ask_after_activities
+
+    member, secretary = branch["member"], branch["secretary"]
+    await member.says("/gioithieu")
+    await member.says("Quân")
+    await member.says("1")
+    await member.says("Chủ nhật xanh")
+    out = await member.says("29/11")  # next Sunday: a coming activity, no "took part yet?"
+    assert "Lưu nhé" in texts(out) and "đã liên hệ" in texts(out)
+    await member.says("Lưu")
+    clock.advance(days=8)  # the Monday after, 10:00
+    assert await ask_after_activities(app.db, app.settings, clock) == 1
+    await app.sender.drain()
+    question = last_to(member)
+    assert "Quân đã đến “Chủ nhật xanh” ngày 29/11/2026 chưa?" in question.text
+    out = await member.presses("Bạn ấy đã đến", on=question)
+    assert "Quân – đã tham gia hoạt động" in texts(out) and "nhờ bí thư" in texts(out)
+    assert "Quân" in last_to(secretary).text
+    again = await member.presses("Bạn ấy đã đến", on=question)  # pressed twice
+    assert "đã được cập nhật rồi" in texts(again)
+    [saved] = await recruits(app)
+    assert saved.stage == RecruitStage.TOOK_PART

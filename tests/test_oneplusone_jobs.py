@@ -452,3 +452,41 @@ async def test_lapsed_member_erased_meanwhile_is_not_told(
     async with unit_of_work(db) as uow:
         lapsed = await uow.recruits.get(row.id or 0)
     assert lapsed is not None and lapsed.consent == RecruitConsent.LAPSED
+
+
+# --- after an activity ---------------------------------------------------------------
+
+
+async def test_the_day_after_an_activity_the_member_is_asked_once(
+    db: Database, settings: Settings, database_url: str
+) -> None:
+    seeded = await seed(db)  # "behind" brought Võ Văn Tú to an activity on 1/11, "contacted"
+    day_after = MovableClock(datetime(2026, 11, 2, 2, 0, tzinfo=UTC))  # 09:00 local
+    assert await scheduler.oneplusone.ask_after_activities(db, settings, day_after) == 2
+    rows = await outbox(db, "r11:after:")
+    assert names(rows, seeded) == {"behind": 2}  # took part already, or muted: not asked
+    text = rows[0].payload["text"]
+    assert "Võ Văn Tú đã đến “Ngày hội hiến máu” ngày 01/11/2026 chưa?" in text
+    assert rows[0].payload["choices"][0][0].startswith("!r11came:")
+    # Again, in another process, or two days later: never twice.
+    assert await scheduler.oneplusone.ask_after_activities(db, settings, day_after) == 0
+    day_after.advance(days=2)
+    other = Database(database_url)
+    try:
+        assert await scheduler.oneplusone.ask_after_activities(other, settings, day_after) == 0
+    finally:
+        await other.dispose()
+
+
+async def test_nobody_is_asked_before_the_activity_or_long_after(
+    db: Database, settings: Settings
+) -> None:
+    await seed(db)
+    for when in (
+        datetime(2026, 11, 1, 2, 0, tzinfo=UTC),  # the day itself
+        datetime(2026, 11, 5, 2, 0, tzinfo=UTC),  # four days on
+        datetime(2026, 11, 1, 20, 0, tzinfo=UTC),  # 03:00 on the 2nd: night
+    ):
+        assert (
+            await scheduler.oneplusone.ask_after_activities(db, settings, MovableClock(when)) == 0
+        )

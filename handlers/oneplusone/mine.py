@@ -98,6 +98,17 @@ async def _own(ctx: Context, recruit_id: object) -> Recruit | None:
     return recruit
 
 
+@action("r11came")
+async def came_button(ctx: Context, args: list[str]) -> None:
+    """ "Bạn ấy đã đến" on the question the day after an activity."""
+    ctx.answer_button()
+    recruit = await _own(ctx, args[0] if args else "")
+    if recruit is None or recruit.stage != RecruitStage.CONTACTED:
+        await show_mine(ctx, ctx.t("r11.already_moved"))
+        return
+    await _move(ctx, recruit, "took_part")
+
+
 @mine.step("pick")
 async def picked(ctx: Context, answer: Answer) -> None:
     if answer.key == "new":

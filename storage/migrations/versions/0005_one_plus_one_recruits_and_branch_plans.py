@@ -58,6 +58,7 @@ def upgrade() -> None:
             batch_op.f("ix_recruit_recruit_person_id"), ["recruit_person_id"], unique=False
         )
         batch_op.create_index("ix_recruit_unit_year", ["unit_id", "year"], unique=False)
+        batch_op.create_index("ix_recruit_stage_day", ["stage", "activity_on"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_recruit_verified_by_id"), ["verified_by_id"], unique=False
         )
@@ -104,6 +105,7 @@ def downgrade() -> None:
     with op.batch_alter_table("recruit", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recruit_verified_by_id"))
         batch_op.drop_index("ix_recruit_unit_year")
+        batch_op.drop_index("ix_recruit_stage_day")
         batch_op.drop_index(batch_op.f("ix_recruit_recruit_person_id"))
         batch_op.drop_index("ix_recruit_pending")
         batch_op.drop_index("ix_recruit_member_year")
