@@ -228,17 +228,20 @@ async def confirm_name(ctx: Context, answer: Answer) -> None:
 
 async def _person_for(ctx: Context, invite: Invite, name: str) -> Person:
     """The roster entry a personal invite was made for, the guest a "1+1" referral made,
-    or a new person."""
+    or a new person. A guest opening their own roster entry's invite becomes that entry:
+    their account, consents and records move to it, and the guest row is closed."""
     locale = ctx.t.locale
-    if ctx.person is not None and ctx.is_guest:
-        guest = ctx.person
-        guest.full_name, guest.status = name, PersonStatus.ACTIVE
-        ctx.uow.session.add(guest)
-        return guest
+    guest = ctx.person if ctx.person is not None and ctx.is_guest else None
     if invite.person_id is not None:
         listed = await ctx.uow.people.get(invite.person_id)
         if listed is not None and listed.status == PersonStatus.INVITED:
             listed.full_name, listed.status, listed.locale = name, PersonStatus.ACTIVE, locale
             ctx.uow.session.add(listed)
+            if guest is not None:
+                await ctx.uow.people.merge_into(guest, listed, ctx.now)
             return listed
+    if guest is not None:
+        guest.full_name, guest.status = name, PersonStatus.ACTIVE
+        ctx.uow.session.add(guest)
+        return guest
     return await ctx.uow.people.add(name, locale, PersonStatus.ACTIVE)

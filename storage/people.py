@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete
+from sqlalchemy import delete, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from storage.models import (
     ChannelIdentity,
+    Consent,
     Invite,
     LinkCode,
     Membership,
     Person,
     PersonStatus,
+    Recruit,
     Unit,
 )
 from storage.units import subtree_bounds
@@ -114,6 +116,24 @@ class PersonRepository:
             .order_by(col(Unit.path), col(Person.full_name), col(Membership.role))
         )
         return result.all()
+
+    async def merge_into(self, old: Person, new: Person, now: datetime) -> None:
+        """``old`` turns out to be ``new`` (a "1+1" guest who is on a roster): their accounts,
+        consents and confirmed records move to ``new``; ``old`` is left as a tombstone."""
+        for model in (ChannelIdentity, Consent):
+            await self.session.execute(
+                update(model)
+                .where(col(model.person_id) == old.id)
+                .values(person_id=new.id)
+            )
+        await self.session.execute(
+            update(Recruit)
+            .where(col(Recruit.recruit_person_id) == old.id)
+            .values(recruit_person_id=new.id)
+        )
+        old.full_name, old.status, old.deleted_at = None, PersonStatus.DELETED, now
+        self.session.add(old)
+        await self.session.flush()
 
     async def erase(self, person: Person, now: datetime) -> None:
         """Delete a person's personal data; the row stays as a tombstone for the consent proof."""

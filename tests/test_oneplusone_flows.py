@@ -323,3 +323,37 @@ async def test_after_a_coming_activity_one_tap_says_they_came(
     assert "đã được cập nhật rồi" in texts(again)
     [saved] = await recruits(app)
     assert saved.stage == RecruitStage.TOOK_PART
+
+
+async def test_a_guest_on_the_roster_becomes_that_roster_entry(
+    app: App, clock: MovableClock, branch: dict[str, Chat]
+) -> None:
+    code = await record(branch["member"])
+    young = chat(app, "zalo", "zy8", "Lan")
+    await young.says(code)
+    await young.says("1")
+    async with unit_of_work(app.db) as uow:  # the secretary of ấp 2 imports their roster
+        unit = await uow.units.by_code("AP-PT-A2")
+        assert unit is not None and unit.id is not None
+        listed = await uow.people.add("Nguyễn Thị Lan", "vi", PersonStatus.INVITED)
+        await uow.people.add_membership(listed, unit, "member")
+        invite = await uow.invites.create(
+            unit_id=unit.id,
+            role="member",
+            now=clock(),
+            valid_for=timedelta(days=7),
+            person_id=listed.id,
+        )
+        await uow.commit()
+    await young.says(invite.code)
+    await young.says("1")  # agrees; the roster already has the name
+    assert "Chào mừng Nguyễn Thị Lan" in texts(await young.says("1"))
+    async with unit_of_work(app.db) as uow:
+        people = (await uow.session.exec(select(Person).order_by(Person.id))).all()
+        lan = [p for p in people if p.full_name == "Nguyễn Thị Lan"]
+        assert len(lan) == 1 and lan[0].id == listed.id and lan[0].status == "active"
+        assert not [p for p in people if p.status == PersonStatus.GUEST]
+        identity = await uow.people.identity("zalo", "zy8")
+        assert identity is not None and identity.person_id == listed.id
+    [saved] = await recruits(app)
+    assert saved.recruit_person_id == listed.id and saved.stage == RecruitStage.JOINED
