@@ -17,7 +17,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.clock import Clock
 from bot.config import Settings
-from scheduler import field_jobs, jobs, meetings, oneplusone, polls
+from scheduler import field_jobs, jobs, meetings, oneplusone, oneplusone_summary, polls
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -72,6 +72,7 @@ def build_scheduler(
     every(tick, oneplusone.remind_behind_members, db, settings, clock)
     every(tick, oneplusone.lapse_referrals, db, settings, clock)
     every(tick, oneplusone.ask_after_activities, db, settings, clock)
+    every(tick, oneplusone_summary.summarise_for_secretaries, db, settings, clock)
     every(300, jobs.purge_expired_conversations, db, clock)
     every(3600, jobs.purge_expired_media, db, clock)
     every(6 * 3600, jobs.prune_delivery_records, db, clock, settings.retention_days)

@@ -122,9 +122,7 @@ class PersonRepository:
         consents and confirmed records move to ``new``; ``old`` is left as a tombstone."""
         for model in (ChannelIdentity, Consent):
             await self.session.execute(
-                update(model)
-                .where(col(model.person_id) == old.id)
-                .values(person_id=new.id)
+                update(model).where(col(model.person_id) == old.id).values(person_id=new.id)
             )
         await self.session.execute(
             update(Recruit)

@@ -18,6 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from handlers.oneplusone.rules import ANSWERED, COUNTING_STAGES, NOT_COUNTED
 from storage.invites import unused_code
 from storage.models import (
+    ChannelIdentity,
     Membership,
     Person,
     PersonStatus,
@@ -35,14 +36,19 @@ MEMBER_ROLES = frozenset({Role.MEMBER, Role.SECRETARY, Role.DEPUTY})
 CONFIRMER_ROLES = frozenset({Role.SECRETARY, Role.DEPUTY})
 
 
+def is_branch(unit_id: Any) -> Any:
+    """SQL: the unit ``unit_id`` is a branch — no unit lies under it."""
+    below = aliased(Unit)
+    return ~exists().where(col(below.parent_id) == unit_id)
+
+
 def branch_member() -> Any:
     """SQL on ``membership``: a member's role in a branch (chi đoàn), the one unit kind
     with no units under it. A grassroots union's own secretary is not a branch of one:
     the union reports "x% of branches", and it would count the grassroots union too."""
-    below = aliased(Unit)
     return and_(
         col(Membership.role).in_([r.value for r in MEMBER_ROLES]),
-        ~exists().where(col(below.parent_id) == col(Membership.unit_id)),
+        is_branch(col(Membership.unit_id)),
     )
 
 
@@ -196,6 +202,27 @@ class RecruitRepository:
             )
             .distinct()
             .order_by(col(Person.id))
+        )
+        return result.all()
+
+    async def branch_leaders(self) -> Sequence[tuple[Person, Unit]]:
+        """Every branch's secretaries and deputies who can be reached, with the branch."""
+        reachable = exists().where(
+            col(ChannelIdentity.person_id) == col(Person.id),
+            col(ChannelIdentity.reachable).is_(True),
+        )
+        result = await self.session.exec(
+            select(Person, Unit)
+            .join(Membership, col(Membership.person_id) == Person.id)
+            .join(Unit, col(Unit.id) == Membership.unit_id)
+            .where(
+                col(Membership.role).in_([r.value for r in CONFIRMER_ROLES]),
+                is_branch(col(Unit.id)),
+                Person.status == PersonStatus.ACTIVE,
+                reachable,
+            )
+            .distinct()
+            .order_by(col(Unit.path), col(Person.id))
         )
         return result.all()
 

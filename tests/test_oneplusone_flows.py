@@ -357,3 +357,20 @@ async def test_a_guest_on_the_roster_becomes_that_roster_entry(
         assert identity is not None and identity.person_id == listed.id
     [saved] = await recruits(app)
     assert saved.recruit_person_id == listed.id and saved.stage == RecruitStage.JOINED
+
+
+async def test_the_secretary_opens_the_branch_report_from_the_monthly_summary(
+    app: App, clock: MovableClock, branch: dict[str, Chat]
+) -> None:
+    from datetime import UTC, datetime
+
+    from scheduler.oneplusone_summary import summarise_for_secretaries
+
+    secretary = branch["secretary"]
+    clock.now = datetime(2026, 12, 5, 2, 0, tzinfo=UTC)  # the reminder day, 09:00
+    assert await summarise_for_secretaries(app.db, app.settings, clock) == 1
+    await app.sender.drain()
+    summary = last_to(secretary)
+    assert "Chi đoàn ấp 1: 0/3 đoàn viên đạt chỉ tiêu" in summary.text
+    out = texts(await secretary.presses("Xem ai đã", on=summary))
+    assert "⬜ Trần Thị Bình – 0/1" in out and "⬜ Lê Thị Dung – 0/1" in out

@@ -490,3 +490,41 @@ async def test_nobody_is_asked_before_the_activity_or_long_after(
         assert (
             await scheduler.oneplusone.ask_after_activities(db, settings, MovableClock(when)) == 0
         )
+
+
+# --- the secretary's monthly summary -------------------------------------------------
+
+
+async def test_each_branch_leader_gets_the_branch_figures_once_a_month(
+    db: Database, settings: Settings, clock: MovableClock, database_url: str
+) -> None:
+    from scheduler.oneplusone_summary import summarise_for_secretaries
+
+    seeded = await seed(db)
+    async with unit_of_work(db) as uow:  # "reached" also leads branch 1
+        person = await uow.people.get(seeded.people["reached"])
+        unit = await uow.session.get(Unit, seeded.units["B1"])
+        assert person is not None and unit is not None
+        await uow.people.add_membership(person, unit, Role.SECRETARY)
+        await uow.commit()
+    assert await summarise_for_secretaries(db, settings, clock) == 2
+    rows = await outbox(db, "r11:summary:")
+    assert names(rows, seeded) == {"reached": 1, "two_branches": 1}
+    by_person = {row.person_id: row.payload["text"] for row in rows}
+    b1 = by_person[seeded.people["reached"]]
+    # Eight on branch 1's roster (the invited one too), one reached; one waits for them.
+    assert "Chi đoàn 1: 1/8 đoàn viên đạt chỉ tiêu; 1/8 thanh niên được tính; 1 bản ghi" in b1
+    b2 = by_person[seeded.people["two_branches"]]
+    assert "Chi đoàn 2: 0/2 đoàn viên đạt chỉ tiêu; 0/2 thanh niên" in b2
+    assert rows[0].payload["choices"] == [["!r11report", "Xem ai đã, ai chưa"]]
+    assert "Lê Thị Hoa" not in b1 + b2  # figures, not names
+    # Once a month: the next tick, another process, the grace days add nothing.
+    assert await summarise_for_secretaries(db, settings, clock) == 0
+    clock.advance(days=1)
+    other = Database(database_url)
+    try:
+        assert await summarise_for_secretaries(other, settings, clock) == 0
+    finally:
+        await other.dispose()
+    clock.advance(days=5)  # after the grace days: nothing at all
+    assert await summarise_for_secretaries(db, settings, clock) == 0

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from bot.i18n import N_
 from bot.messages import DOCUMENT, Outgoing
-from handlers.base import Answer, Context, Flow, command
+from handlers.base import Answer, Context, Flow, action, command
 from handlers.fieldvisits.report import XLSX
 from handlers.oneplusone.common import dmy
 from handlers.oneplusone.common import today as local_day
@@ -63,6 +63,14 @@ async def report_command(ctx: Context, _: str) -> None:
         await _ask_year(ctx, *units[0])
         return
     ctx.ask(flow("unit"), ctx.t("r11report.which_unit"), [(str(u.id), u.name) for u, _ in units])
+
+
+@action("r11report")
+async def report_button(ctx: Context, _: list[str]) -> None:
+    """ "Xem báo cáo" on the branch's monthly summary."""
+    ctx.answer_button()
+    ctx.finish()
+    await report_command(ctx, "")
 
 
 @flow.step("unit")

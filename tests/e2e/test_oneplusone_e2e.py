@@ -104,6 +104,10 @@ async def test_one_plus_one_on_both_channels(sandbox: Sandbox) -> None:
     sandbox.move_clock_to(local(6, 5))
     await expect(zl, "zm_914", r"Nhắc nhẹ “1\+1” năm \d+: bạn đã có 0/1", after=hung)
     await expect(tg, 911, r"Nhắc nhẹ “1\+1”", after=marks[911])
+    # ... and the secretary gets the branch's figures for the month.
+    await expect(
+        tg, 911, r"Chi đoàn ấp 1: 2/4 đoàn viên đạt chỉ tiêu; 2/4 thanh niên", after=marks[911]
+    )
     await nothing_new(tg, 912, "Nhắc nhẹ", marks[912])
     await nothing_new(zl, "zm_913", "Nhắc nhẹ", marks["zm_913"])
 
