@@ -78,6 +78,9 @@ class Figures:
     repeat: float = 0.0
     floor: float = 0.0
     per_person: float = 0.0
+    summaries: int = 0  # the branch leaders' monthly summaries queued
+    summary: float = 0.0
+    summary_repeat: float = 0.0
 
 
 async def add_recruits(db: Database, year: int, seed: int) -> int:
@@ -193,6 +196,18 @@ async def per_person(db: Database, settings: Settings, now: datetime, figures: F
     assert added == figures.rows, (added, figures.rows)
 
 
+async def summary(db: Database, settings: Settings, now: datetime, figures: Figures) -> None:
+    """The branch leaders' monthly summary: one roll-up of the province, one notice each."""
+    from scheduler.oneplusone_summary import summarise_for_secretaries
+
+    started = time.perf_counter()
+    figures.summaries = await summarise_for_secretaries(db, settings, lambda: now)
+    figures.summary = time.perf_counter() - started
+    started = time.perf_counter()
+    assert await summarise_for_secretaries(db, settings, lambda: now) == 0
+    figures.summary_repeat = time.perf_counter() - started
+
+
 async def run_backend(url: str, args: argparse.Namespace) -> Figures:
     figures = Figures("SQLite" if url.startswith("sqlite") else "PostgreSQL")
     await upgrade_async(url)
@@ -216,6 +231,7 @@ async def run_backend(url: str, args: argparse.Namespace) -> Figures:
         await job(db, settings, now, figures)
         print(f"{figures.backend}: job {figures.job:.2f} s", flush=True)
         await floor(db, figures)
+        await summary(db, settings, now, figures)
         if not args.skip_per_person:
             await per_person(db, settings, now, figures)
     finally:
@@ -235,6 +251,17 @@ def report(all_figures: list[Figures]) -> str:
         lines.append(
             f"| {f.backend} | {f.members:,} | {f.behind:,} | {f.rows:,} | {f.floor:.2f} s | "
             f"{f.job:.2f} s | {f.floor / f.job:.2f} | {f.repeat:.2f} s | {per_person} |"
+        )
+    lines += [
+        "",
+        "summarise_for_secretaries (the same day, every branch's leaders):",
+        "",
+        "| backend | notices queued | first tick | repeated tick |",
+        "|---|---:|---:|---:|",
+    ]
+    for f in all_figures:
+        lines.append(
+            f"| {f.backend} | {f.summaries:,} | {f.summary:.2f} s | {f.summary_repeat:.2f} s |"
         )
     lines += ["", "remind_behind_members by phase:", ""]
     lines.append("| phase | " + " | ".join(f.backend for f in all_figures) + " |")

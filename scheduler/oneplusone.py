@@ -28,7 +28,7 @@ from bot.formatting import format_date
 from bot.i18n import N_, Translator
 from bot.messages import Channel
 from handlers.notify import message, notify
-from handlers.oneplusone.rules import COUNTING_STAGES, behind, member_progress, reminder_due
+from handlers.oneplusone.rules import behind, member_progress, reminder_due
 from handlers.oneplusone.targets import SETTING as TARGET_SETTING
 from scheduler.notices import daytime, send_time
 from storage.db import Database
@@ -39,11 +39,10 @@ from storage.models import (
     Person,
     PersonStatus,
     Recruit,
-    RecruitConsent,
     Unit,
 )
 from storage.outbox import BULK, pending_row
-from storage.recruits import branch_member, counted
+from storage.recruits import awaiting_secretary, branch_member, counted
 from storage.uow import UnitOfWork, unit_of_work
 from storage.upsert import insert_ignore_many
 
@@ -124,16 +123,6 @@ async def overrides(uow: UnitOfWork) -> Overrides:
     return found
 
 
-def waiting() -> Any:
-    """SQL: the member says the young person took part, and only the secretary can make it
-    count (``rules.awaits_secretary``)."""
-    return (
-        col(Recruit.stage).in_([s.value for s in COUNTING_STAGES])
-        & col(Recruit.verified_at).is_(None)
-        & col(Recruit.consent).in_([RecruitConsent.PENDING.value, RecruitConsent.LAPSED.value])
-    )
-
-
 async def candidates(
     uow: UnitOfWork, tag: str, year: int, *, joined_by: datetime, below: int
 ) -> tuple[list[Member], list[Unit]]:
@@ -194,7 +183,7 @@ async def candidates(
         select(
             Recruit.member_id,
             func.sum(case((counted(), 1), else_=0)),
-            func.sum(case((waiting(), 1), else_=0)),
+            func.sum(case((awaiting_secretary(), 1), else_=0)),
         )
         .where(Recruit.year == year, col(Recruit.member_id).in_(ids))
         .group_by(col(Recruit.member_id))

@@ -9,8 +9,8 @@ so a roll-up cannot show anyone. The branch report's names come from
 ``RecruitRepository`` (``branch_members``, ``counted_by_member``, ``for_unit``).
 Nothing here writes.
 
-A recruit counts by :func:`storage.recruits.counted`; :func:`awaiting_secretary` is
-``rules.awaits_secretary`` as a SQL condition, in the same way.
+A recruit counts by :func:`storage.recruits.counted`, and waits for the secretary by
+:func:`storage.recruits.awaiting_secretary`: the pure rules as SQL conditions.
 """
 
 from __future__ import annotations
@@ -24,7 +24,6 @@ from sqlalchemy import select as sa_select
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.oneplusone.rules import COUNTING_STAGES
 from storage.models import (
     JoinedAs,
     Membership,
@@ -36,7 +35,7 @@ from storage.models import (
     RecruitStage,
     Unit,
 )
-from storage.recruits import branch_member, counted
+from storage.recruits import awaiting_secretary, branch_member, counted
 from storage.units import subtree_bounds
 
 
@@ -75,15 +74,6 @@ class ReportRows:
     members: dict[int, dict[int, int]]
     tallies: dict[int, Tally]  # unit id -> its recruits (units with none left out)
     plans: dict[int, PlanRow]  # unit id -> its plan for the year
-
-
-def awaiting_secretary() -> Any:
-    """SQL: the member says the young person took part, only the secretary can confirm it."""
-    return and_(
-        col(Recruit.stage).in_([s.value for s in COUNTING_STAGES]),
-        col(Recruit.verified_at).is_(None),
-        col(Recruit.consent).in_([RecruitConsent.PENDING.value, RecruitConsent.LAPSED.value]),
-    )
 
 
 def _where_unit(unit: Unit, only: bool) -> Any:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from handlers.oneplusone.rules import ANSWERED, COUNTING_STAGES, NOT_COUNTED
+from handlers.oneplusone.rules import ANSWERED, COUNTING_STAGES, NOT_COUNTED, UNANSWERED
 from storage.invites import unused_code
 from storage.models import (
     ChannelIdentity,
@@ -61,6 +61,16 @@ def counted() -> Any:
             col(Recruit.consent).in_([c.value for c in ANSWERED]),
             col(Recruit.verified_at).is_not(None),
         ),
+    )
+
+
+def awaiting_secretary() -> Any:
+    """SQL: the member says the young person took part, and only the secretary can make it
+    count (see ``rules.awaits_secretary``)."""
+    return and_(
+        col(Recruit.stage).in_([s.value for s in COUNTING_STAGES]),
+        col(Recruit.verified_at).is_(None),
+        col(Recruit.consent).in_([c.value for c in UNANSWERED]),
     )
 
 
@@ -185,10 +195,10 @@ class RecruitRepository:
             select(Unit)
             .join(Membership, col(Membership.unit_id) == Unit.id)
             .where(Membership.person_id == person_id, branch_member())
-            .distinct()
             .order_by(col(Unit.path))
         )
-        return result.all()
+        # Once each, in Python: PostgreSQL cannot DISTINCT the unit's JSON settings.
+        return list({unit.id: unit for unit in result.all()}.values())
 
     async def confirmers(self, unit_id: int) -> Sequence[Person]:
         """The unit's secretaries and deputies who use the bot."""
@@ -221,10 +231,14 @@ class RecruitRepository:
                 Person.status == PersonStatus.ACTIVE,
                 reachable,
             )
-            .distinct()
             .order_by(col(Unit.path), col(Person.id))
         )
-        return result.all()
+        # Once per person and branch (secretary and deputy both count once); not DISTINCT
+        # in SQL: PostgreSQL cannot compare the unit's JSON settings.
+        found: dict[tuple[int | None, int | None], tuple[Person, Unit]] = {}
+        for person, unit in result.all():
+            found.setdefault((person.id, unit.id), (person, unit))
+        return list(found.values())
 
     async def confirm_scope(self, person_id: int) -> set[int]:
         """Units whose recruits this person may confirm: those they lead as secretary or

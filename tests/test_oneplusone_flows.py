@@ -17,7 +17,6 @@ from tests.support import Chat, MovableClock, texts
 from tests.test_flows import joined
 from tests.test_join_flow import seed
 
-pytestmark = pytest.mark.single_backend
 CODE = re.compile(r"mã ([A-Z2-9]{4}-[A-Z2-9]{4})")
 
 

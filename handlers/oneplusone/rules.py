@@ -19,6 +19,8 @@ from storage.models import RecruitConsent, RecruitStage
 COUNTING_STAGES = frozenset({RecruitStage.TOOK_PART, RecruitStage.JOINED})
 #: The young person answered the link themselves (a withdrawal came after a yes).
 ANSWERED = frozenset({RecruitConsent.CONFIRMED, RecruitConsent.DECLINED, RecruitConsent.WITHDRAWN})
+#: The young person never answered: only the secretary can make such a record count.
+UNANSWERED = frozenset({RecruitConsent.PENDING, RecruitConsent.LAPSED})
 #: Never counted: the young person is already counted through another member.
 NOT_COUNTED = frozenset({RecruitConsent.DUPLICATE})
 #: The member's words about the young person are kept only while the link waits.
@@ -42,11 +44,7 @@ def counts(stage: str, consent: str, secretary_confirmed: bool) -> bool:
 
 def awaits_secretary(stage: str, consent: str, secretary_confirmed: bool) -> bool:
     """The member says the young person took part, and only the secretary can make it count."""
-    return (
-        stage in COUNTING_STAGES
-        and not secretary_confirmed
-        and consent in {RecruitConsent.PENDING, RecruitConsent.LAPSED}
-    )
+    return stage in COUNTING_STAGES and not secretary_confirmed and consent in UNANSWERED
 
 
 def branch_target(members: int, per_member: int) -> int:
