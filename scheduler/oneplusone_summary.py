@@ -7,23 +7,29 @@ where they see who has and who has not. One message per leader, branch and month
 (dedupe key), after the branch's quiet hours; muted leaders are left alone.
 
 The figures come from one roll-up per province (a handful of queries whatever its
-size), computed only while some leader is still to be told this month.
+size), computed only while some leader is still to be told this month; the notices are
+written in bulk, like the members' reminders.
 """
 
 from __future__ import annotations
 
 import logging
 
+from sqlmodel import col, select
+
 from bot.clock import Clock
 from bot.config import Settings
-from bot.i18n import N_
-from handlers.notify import notify
+from bot.i18n import N_, Translator
+from handlers.notify import message
 from handlers.oneplusone.report_build import Figures, load_report
 from handlers.oneplusone.rules import reminder_due
 from scheduler.notices import already_told, daytime, send_time
 from scheduler.oneplusone import overrides
 from storage.db import Database
+from storage.models import ChannelIdentity, OutboxMessage
+from storage.outbox import BULK, pending_row
 from storage.uow import unit_of_work
+from storage.upsert import insert_ignore_many
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +41,6 @@ async def summarise_for_secretaries(db: Database, settings: Settings, clock: Clo
         return 0
     today = local.date()
     default_day = settings.oneplusone_reminder_day
-    sent = 0
     async with unit_of_work(db) as uow:
         own = await overrides(uow)
         if not own.any_day_due(today, default_day):
@@ -58,18 +63,25 @@ async def summarise_for_secretaries(db: Database, settings: Settings, clock: Clo
                 continue
             report = await load_report(uow, root, today.year, settings, today, names=False)
             figures.update({line.unit_id: line.figures for line in report.branches})
+        accounts = await uow.session.exec(
+            select(ChannelIdentity.person_id, ChannelIdentity.channel, ChannelIdentity.chat_id)
+            .where(
+                col(ChannelIdentity.person_id).in_({p.id for p, _ in todo}),
+                col(ChannelIdentity.reachable).is_(True),
+            )
+            .order_by(col(ChannelIdentity.id))
+        )
+        reach: dict[int, list[tuple[str, str]]] = {}
+        for person_id, channel, chat_id in accounts.all():
+            reach.setdefault(person_id, []).append((channel, chat_id))
+        rows = []
         for person, unit in todo:
             found = figures.get(unit.id or 0)
-            if found is None:
+            if found is None or person.id is None:
                 continue
-            sent += await notify(
-                uow,
-                person,
+            payload = message(
+                Translator(person.locale),
                 N_("r11.summary"),
-                now=now,
-                category="reminder",
-                dedupe_key=f"{tag}{person.id}:{unit.id}",
-                not_before=send_time(unit, settings, now),
                 choices=[("!r11report", N_("r11.summary_open"))],
                 hint_key=N_("r11.summary_hint"),
                 unit=unit.name,
@@ -79,7 +91,22 @@ async def summarise_for_secretaries(db: Database, settings: Settings, clock: Clo
                 took_part=found.took_part,
                 target=found.target,
                 waiting=found.waiting_secretary,
-            )
+            ).to_json()
+            send_at = send_time(unit, settings, now)
+            rows += [
+                pending_row(
+                    channel,
+                    {**payload, "chat_id": chat_id},
+                    now=now,
+                    priority=BULK,
+                    dedupe_key=f"{tag}{person.id}:{unit.id}:{channel}",
+                    not_before=send_at,
+                    category="reminder",
+                    person_id=person.id,
+                )
+                for channel, chat_id in reach.get(person.id, [])
+            ]
+        sent = await insert_ignore_many(uow.session, OutboxMessage, rows, ["dedupe_key"])
         await uow.commit()
     if sent:
         log.info("sent %d monthly 1+1 summaries to branch leaders", sent)
