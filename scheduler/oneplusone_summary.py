@@ -23,15 +23,29 @@ from bot.i18n import N_, Translator
 from handlers.notify import message
 from handlers.oneplusone.report_build import Figures, load_report
 from handlers.oneplusone.rules import reminder_due
-from scheduler.notices import already_told, daytime, send_time
+from scheduler.notices import daytime, send_time
 from scheduler.oneplusone import overrides
 from storage.db import Database
 from storage.models import ChannelIdentity, OutboxMessage
 from storage.outbox import BULK, pending_row
-from storage.uow import unit_of_work
+from storage.uow import UnitOfWork, unit_of_work
 from storage.upsert import insert_ignore_many
 
 log = logging.getLogger(__name__)
+
+
+async def _told(uow: UnitOfWork, tag: str) -> set[tuple[int, int]]:
+    """(leader, branch) pairs told this month: a leader of two branches with different
+    days hears about each on its own day."""
+    found = await uow.session.exec(
+        select(OutboxMessage.dedupe_key).where(col(OutboxMessage.dedupe_key).startswith(tag))
+    )
+    pairs = set()
+    for key in found.all():
+        parts = (key or "").removeprefix(tag).split(":")
+        if len(parts) >= 2 and parts[0].isdigit() and parts[1].isdigit():
+            pairs.add((int(parts[0]), int(parts[1])))
+    return pairs
 
 
 async def summarise_for_secretaries(db: Database, settings: Settings, clock: Clock) -> int:
@@ -46,11 +60,11 @@ async def summarise_for_secretaries(db: Database, settings: Settings, clock: Clo
         if not own.any_day_due(today, default_day):
             return 0
         tag = f"r11:summary:{today:%Y-%m}:"
-        told = await already_told(uow, tag)
+        told = await _told(uow, tag)
         todo = [
             (person, unit)
             for person, unit in await uow.recruits.branch_leaders()
-            if person.id not in told
+            if (person.id, unit.id) not in told
             and not person.mute_reminders
             and reminder_due(today, own.day(unit, default_day))
         ]

@@ -153,7 +153,7 @@ async def test_secretary_confirms_a_recruit_without_the_app(
     await member.says("/tiendo11")
     await member.presses("Tuấn")
     out = await member.presses("Đã tham gia hoạt động")
-    assert "nhờ bí thư" in texts(out) and "0/1" in texts(out)
+    assert "nhờ lãnh đạo chi đoàn" in texts(out) and "0/1" in texts(out)
     ask = last_to(secretary)
     assert ask.chat_id == "ts1" and "Tuấn" in ask.text, ask
     await secretary.presses("Đúng, xác nhận", on=ask)
@@ -269,7 +269,7 @@ async def test_a_secretary_cannot_confirm_their_own_recruit(
     await secretary.says("/tiendo11")
     await secretary.presses("Tâm")
     out = texts(await secretary.presses("Đã tham gia hoạt động"))
-    assert "nhờ bí thư" not in out  # nobody else leads the branch: nobody was asked
+    assert "nhờ lãnh đạo chi đoàn" not in out  # nobody else leads the branch: nobody was asked
     assert "Không có bản ghi" in texts(await secretary.says("/xacnhan11"))
     [saved] = await recruits(app)
     ask = f"!r11ok:{saved.id}:took_part"
@@ -291,10 +291,27 @@ async def test_a_secretary_cannot_confirm_their_own_recruit(
     await record(secretary, "Tín", took_part=False)
     await secretary.says("/tiendo11")
     await secretary.presses("Tín")
-    assert "nhờ bí thư" in texts(await secretary.presses("Đã tham gia hoạt động"))
+    assert "nhờ lãnh đạo chi đoàn" in texts(await secretary.presses("Đã tham gia hoạt động"))
     ask = last_to(above)
     assert ask.chat_id == "tg9" and "Lê Thị Dung báo: Tín" in ask.text, ask
     assert "Đã xác nhận Tín" in texts(await above.presses("Đúng, xác nhận", on=ask))
+
+    # A branch with its own leaders keeps its names: nothing goes up, nothing can be taken.
+    member = branch["member"]
+    await record(member, "Vy", took_part=False)
+    await member.says("/tiendo11")
+    await member.says("cap nhat: vy")
+    await member.says("da tham gia hoat dong")
+    assert "Vy" in last_to(secretary).text
+    listed = texts(await above.says("/xacnhan11"))
+    assert "Tâm" in listed and "Vy" not in listed  # only the secretary's own recruit
+    await above.says("/huy")
+    vy = next(r for r in await recruits(app) if r.name == "Vy")
+    forged = await above._feed(above._incoming(callback_data=f"!r11ok:{vy.id}:took_part"))
+    assert "không còn chờ bạn" in texts(forged)
+    assert next(r for r in await recruits(app) if r.name == "Vy").verified_at is None
+    # Nor is there a branch plan for a grassroots union.
+    assert "do từng chi đoàn lập" in texts(await above.says("/kehoach11"))
 
 
 async def test_after_a_coming_activity_one_tap_says_they_came(
@@ -316,7 +333,7 @@ async def test_after_a_coming_activity_one_tap_says_they_came(
     question = last_to(member)
     assert "Quân đã đến “Chủ nhật xanh” ngày 29/11/2026 chưa?" in question.text
     out = await member.presses("Bạn ấy đã đến", on=question)
-    assert "Quân – đã tham gia hoạt động" in texts(out) and "nhờ bí thư" in texts(out)
+    assert "Quân – đã tham gia hoạt động" in texts(out) and "nhờ lãnh đạo chi đoàn" in texts(out)
     assert "Quân" in last_to(secretary).text
     again = await member.presses("Bạn ấy đã đến", on=question)  # pressed twice
     assert "đã được cập nhật rồi" in texts(again)
@@ -373,3 +390,20 @@ async def test_the_secretary_opens_the_branch_report_from_the_monthly_summary(
     assert "Chi đoàn ấp 1: 0/3 đoàn viên đạt chỉ tiêu" in summary.text
     out = texts(await secretary.presses("Xem ai đã", on=summary))
     assert "⬜ Trần Thị Bình – 0/1" in out and "⬜ Lê Thị Dung – 0/1" in out
+
+
+async def test_a_record_that_never_counted_gives_way_to_one_that_does(
+    app: App, branch: dict[str, Chat]
+) -> None:
+    first = await record(branch["other"], "Lan", took_part=False)  # she did not come
+    second = await record(branch["member"], "Lan")  # she came with someone else
+    young = chat(app, "zalo", "zy11", "Lan")
+    await young.says(first)
+    await young.says("1")
+    await young.says(second)
+    assert "Cảm ơn bạn đã xác nhận" in texts(await young.says("1"))
+    earlier, later = await recruits(app)
+    assert earlier.consent == RecruitConsent.DUPLICATE and earlier.name is None
+    assert later.consent == RecruitConsent.CONFIRMED and later.recruit_person_id is not None
+    assert "1/1" in texts(await branch["member"].says("/tiendo11"))
+    assert "không tính thêm" in last_to(branch["other"]).text

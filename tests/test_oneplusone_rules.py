@@ -34,7 +34,8 @@ def test_a_members_word_alone_does_not_count() -> None:
     assert not counts(RecruitStage.TOOK_PART, RecruitConsent.LAPSED, False)
     assert not counts(RecruitStage.CONTACTED, RecruitConsent.CONFIRMED, True)  # not yet
     assert not counts(RecruitStage.JOINED, RecruitConsent.DUPLICATE, True)  # counted elsewhere
-    assert awaits_secretary(RecruitStage.TOOK_PART, RecruitConsent.LAPSED, False)
+    assert awaits_secretary(RecruitStage.TOOK_PART, RecruitConsent.PENDING, False)
+    assert not awaits_secretary(RecruitStage.TOOK_PART, RecruitConsent.LAPSED, False)  # no name
     assert not awaits_secretary(RecruitStage.TOOK_PART, RecruitConsent.CONFIRMED, False)
 
 

@@ -77,7 +77,9 @@ def stage_label(t: Translator, recruit: Recruit) -> str:
 
 
 def relation_label(t: Translator, relation: str | None) -> str:
-    return t(RELATIONS.get(relation or "other", RELATIONS["other"]))
+    if relation is None:  # wiped with the name
+        return "-"
+    return t(RELATIONS.get(relation, RELATIONS["other"]))
 
 
 def shown_name(t: Translator, recruit: Recruit) -> str:

@@ -39,6 +39,18 @@ async def _confirmer_units(ctx: Context) -> set[int]:
     return await ctx.uow.recruits.confirm_scope(ctx.person.id)
 
 
+async def _may_confirm(ctx: Context, recruit: Recruit) -> bool:
+    """A leader of the recruit's branch; or of the unit above it, but only when the branch
+    has no leader other than the member who recorded it (names stay in the branch)."""
+    assert ctx.person is not None and ctx.person.id is not None
+    if recruit.unit_id not in await _confirmer_units(ctx):
+        return False
+    led = {p.id for p in await ctx.uow.recruits.confirmers(recruit.unit_id)}
+    if ctx.person.id in led:
+        return True
+    return not (led - {recruit.member_id})
+
+
 def _about(t: Translator, recruit: Recruit, member: str) -> dict[str, str]:
     """The words of a confirmation question (r11.ask_verify)."""
     return {
@@ -68,7 +80,7 @@ async def ask_secretaries(ctx: Context, recruit: Recruit) -> int:
             "r11.ask_verify",
             now=ctx.now,
             category="notice",
-            dedupe_key=f"r11:verify:{recruit.id}:{recruit.stage}:{leader.id}",
+            dedupe_key=f"r11:verify:{recruit.id}:{event_tag(ctx)}:{leader.id}",
             priority=INTERACTIVE,
             choices=[
                 (f"!r11ok:{recruit.id}:{recruit.stage}", N_("r11.verify_yes")),
@@ -86,11 +98,11 @@ async def _waiting(ctx: Context, recruit_id: str, stage: str) -> Recruit | None:
         recruit = await ctx.uow.recruits.get(int(recruit_id))
     except ValueError:
         recruit = None
-    if recruit is None or recruit.unit_id not in await _confirmer_units(ctx):
-        ctx.say(ctx.t("r11.verify_stale"))
-        return None
-    if ctx.person is not None and recruit.member_id == ctx.person.id:
+    if ctx.person is not None and recruit is not None and recruit.member_id == ctx.person.id:
         ctx.say(ctx.t("r11.verify_own"))  # nobody confirms their own recruit
+        return None
+    if recruit is None or not await _may_confirm(ctx, recruit):
+        ctx.say(ctx.t("r11.verify_stale"))
         return None
     if recruit.verified_at is not None:
         ctx.say(ctx.t("r11.verify_already", name=shown_name(ctx.t, recruit)))
@@ -159,6 +171,7 @@ async def verify_command(ctx: Context, _: str) -> None:
                 for r in await ctx.uow.recruits.for_unit(unit_id, year_)
                 if awaits_secretary(r.stage, r.consent, r.verified_at is not None)
                 and r.member_id != ctx.person_id
+                and await _may_confirm(ctx, r)
             ]
     if not waiting:
         ctx.say(ctx.t("r11.verify_none"))

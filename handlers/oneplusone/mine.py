@@ -24,7 +24,7 @@ from handlers.oneplusone.common import (
 )
 from handlers.oneplusone.confirm import ask_secretaries
 from handlers.oneplusone.record import start_recording
-from handlers.oneplusone.rules import awaits_secretary
+from handlers.oneplusone.rules import EVALUATION_LATE_UNTIL_MONTH, awaits_secretary
 from storage.models import JoinedAs, Recruit, RecruitConsent, RecruitStage
 from storage.recruits import MEMBER_ROLES
 
@@ -64,15 +64,20 @@ async def show_mine(ctx: Context, intro: str = "") -> None:
     if not await member_branches(ctx.uow, person.id):
         ctx.say(ctx.t("r11.not_member"))
         return
-    year = today(ctx).year
-    recruits = await ctx.uow.recruits.for_member(person.id, year)
-    progress = await progress_of(ctx, person, year)
+    on = today(ctx)
     lines = [intro] if intro else []
-    lines.append(progress_text(ctx.t, progress, year))
-    if recruits:
+    recruits: list[Recruit] = []
+    # Until the end of March last year's activities may still be added and moved on.
+    years = [on.year - 1, on.year] if on.month <= EVALUATION_LATE_UNTIL_MONTH else [on.year]
+    for year in years:
+        of_year = list(await ctx.uow.recruits.for_member(person.id, year))
+        if year < on.year and not of_year:
+            continue
+        lines.append(progress_text(ctx.t, await progress_of(ctx, person, year), year))
         # Bullets, not numbers: on Zalo the numbers belong to the menu below.
-        lines += [f"• {recruit_line(ctx.t, r)}" for r in recruits]
-    else:
+        lines += [f"• {recruit_line(ctx.t, r)}" for r in of_year]
+        recruits += of_year
+    if not recruits:
         lines.append(ctx.t("r11.none_yet"))
     choices = [("new", ctx.t("r11.record_new"))]
     changeable = [r for r in recruits if _can_change(r)][-SHOWN:]
@@ -82,9 +87,11 @@ async def show_mine(ctx: Context, intro: str = "") -> None:
 
 
 def _can_change(recruit: Recruit) -> bool:
-    return recruit.consent != RecruitConsent.DUPLICATE and (
-        recruit.stage != RecruitStage.JOINED or recruit.consent == RecruitConsent.PENDING
-    )
+    """Duplicates never; lapsed ones neither (their name is gone: record the person again);
+    a joined one only while its code waits (a new code, or taking it back)."""
+    if recruit.consent in (RecruitConsent.DUPLICATE, RecruitConsent.LAPSED):
+        return False
+    return recruit.stage != RecruitStage.JOINED or recruit.consent == RecruitConsent.PENDING
 
 
 async def _own(ctx: Context, recruit_id: object) -> Recruit | None:
@@ -103,7 +110,7 @@ async def came_button(ctx: Context, args: list[str]) -> None:
     """ "Bạn ấy đã đến" on the question the day after an activity."""
     ctx.answer_button()
     recruit = await _own(ctx, args[0] if args else "")
-    if recruit is None or recruit.stage != RecruitStage.CONTACTED:
+    if recruit is None or recruit.stage != RecruitStage.CONTACTED or not _can_change(recruit):
         await show_mine(ctx, ctx.t("r11.already_moved"))
         return
     await _move(ctx, recruit, "took_part")
@@ -118,7 +125,7 @@ async def picked(ctx: Context, answer: Answer) -> None:
         ctx.finish()
         return
     recruit = await _own(ctx, answer.key)
-    if recruit is None:
+    if recruit is None or not _can_change(recruit):
         await show_mine(ctx)
         return
     choices = [
@@ -140,7 +147,7 @@ async def picked(ctx: Context, answer: Answer) -> None:
 @mine.step("recruit")
 async def recruit_action(ctx: Context, answer: Answer) -> None:
     recruit = await _own(ctx, ctx.data.get("recruit"))
-    if recruit is None or answer.key == "back":
+    if recruit is None or answer.key == "back" or not _can_change(recruit):
         await show_mine(ctx)
         return
     if answer.key in MOVES:

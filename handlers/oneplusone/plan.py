@@ -36,11 +36,13 @@ _NUMBER = re.compile(r"^\D*?(\d{1,7})\D*$")
 
 
 async def _branches(ctx: Context) -> dict[str, Unit]:
+    """The branches this person leads (a grassroots union has no branch plan of its own)."""
     assert ctx.person is not None and ctx.person.id is not None
+    branches = {unit.id for unit in await ctx.uow.recruits.branches_of(ctx.person.id)}
     return {
         str(unit.id): unit
         for membership, unit in await ctx.uow.people.memberships(ctx.person.id)
-        if membership.role in CONFIRMERS and unit.id is not None
+        if membership.role in CONFIRMERS and unit.id in branches
     }
 
 
@@ -55,6 +57,9 @@ async def _branches(ctx: Context) -> dict[str, Unit]:
 async def plan_command(ctx: Context, _: str) -> None:
     ctx.finish()
     branches = await _branches(ctx)
+    if not branches:
+        ctx.say(ctx.t("r11.plan_branches_only"))
+        return
     if len(branches) == 1:
         await show_plan(ctx, next(iter(branches.values())))
         return

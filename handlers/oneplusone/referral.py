@@ -17,10 +17,13 @@ from handlers.base import Answer, Context, Flow
 from handlers.link import CHANNEL_NAMES
 from handlers.oneplusone.common import (
     dmy,
+    is_counted,
     relation_label,
     shown_name,
     tell_member,
+    today,
 )
+from handlers.oneplusone.rules import COUNTING_STAGES
 from handlers.people import NAME_MAX, clean_name, name_problem
 from storage.models import (
     Consent,
@@ -63,7 +66,7 @@ async def open_referral(ctx: Context, recruit: Recruit) -> None:
         return
     if ctx.person is not None and ctx.person.id is not None:
         earlier = await ctx.uow.recruits.confirmed_in(ctx.person.id, recruit.year)
-        if earlier is not None:
+        if earlier is not None and not _gives_way(earlier, recruit):
             await _duplicate(ctx, recruit)
             return
     unit = await ctx.uow.units.get(recruit.unit_id)
@@ -143,9 +146,23 @@ async def _confirm(ctx: Context, recruit: Recruit, name: str) -> None:
         )
         ctx.person = person
     assert person.id is not None
-    if await ctx.uow.recruits.confirmed_in(person.id, recruit.year) is not None:
-        await _duplicate(ctx, recruit)
-        return
+    earlier = await ctx.uow.recruits.confirmed_in(person.id, recruit.year)
+    if earlier is not None:
+        if not _gives_way(earlier, recruit):
+            await _duplicate(ctx, recruit)
+            return
+        # The earlier record never counted, this one would: one young person, one count.
+        old_name = earlier.name
+        RecruitRepository.wipe(earlier, RecruitConsent.DUPLICATE, ctx.now)
+        await ctx.uow.recruits.save(earlier, ctx.now)
+        ctx.audit("recruit.duplicate", "recruit", earlier.id, replaced_by=recruit.id)
+        await tell_member(
+            ctx,
+            earlier,
+            N_("r11.told_duplicate"),
+            dedupe_key=f"r11:answer:{earlier.id}:replaced",
+            name=old_name or "",
+        )
     ctx.uow.session.add(
         Consent(
             person_id=person.id,
@@ -163,6 +180,12 @@ async def _confirm(ctx: Context, recruit: Recruit, name: str) -> None:
     ctx.audit("recruit.confirmed", "recruit", recruit.id, consent=CONSENT_VERSION)
     ctx.say(ctx.t("r11.ref_thanks"))
     await _tell_member(ctx, recruit, N_("r11.told_confirmed"), name=name)
+
+
+def _gives_way(earlier: Recruit, new: Recruit) -> bool:
+    """The young person already confirmed ``earlier`` this year: it gives way to ``new``
+    only when it never counted (they did not come) and ``new`` says they took part."""
+    return not is_counted(earlier) and new.stage in COUNTING_STAGES
 
 
 async def _decline(ctx: Context, recruit: Recruit) -> None:
@@ -200,9 +223,10 @@ async def young_person_joined(ctx: Context, person: Person) -> None:
     """A young person with confirmed records joined the union through an invite: their
     records move to "joined the union", and each member who brought them hears it."""
     assert person.id is not None
+    this_year = today(ctx).year
     for recruit in await ctx.uow.recruits.of_young_person(person.id):
-        if recruit.stage == RecruitStage.JOINED:
-            continue
+        if recruit.stage == RecruitStage.JOINED or recruit.year != this_year:
+            continue  # an earlier year (maybe evaluated already) keeps what it had
         recruit.stage, recruit.joined_as = RecruitStage.JOINED, JoinedAs.UNION
         await ctx.uow.recruits.save(recruit, ctx.now)
         ctx.audit("recruit.joined", "recruit", recruit.id, joined_as=JoinedAs.UNION)

@@ -19,8 +19,9 @@ from storage.models import RecruitConsent, RecruitStage
 COUNTING_STAGES = frozenset({RecruitStage.TOOK_PART, RecruitStage.JOINED})
 #: The young person answered the link themselves (a withdrawal came after a yes).
 ANSWERED = frozenset({RecruitConsent.CONFIRMED, RecruitConsent.DECLINED, RecruitConsent.WITHDRAWN})
-#: The young person never answered: only the secretary can make such a record count.
-UNANSWERED = frozenset({RecruitConsent.PENDING, RecruitConsent.LAPSED})
+#: The code still waits for the young person: meanwhile the secretary can make it count.
+#: (A lapsed record has lost its name: nobody could tell whom they would confirm.)
+UNANSWERED = frozenset({RecruitConsent.PENDING})
 #: Never counted: the young person is already counted through another member.
 NOT_COUNTED = frozenset({RecruitConsent.DUPLICATE})
 #: The member's words about the young person are kept only while the link waits.

@@ -114,7 +114,7 @@ async def test_one_plus_one_on_both_channels(sandbox: Sandbox) -> None:
     # Tuấn took part; the secretary confirms with the button the bot sent.
     await says(zl, "zm_914", "1+1", "0/1")
     await says(zl, "zm_914", "cap nhat: tuan", "cập nhật gì")
-    await says(zl, "zm_914", "da tham gia hoat dong", "nhờ bí thư chi đoàn xác nhận")
+    await says(zl, "zm_914", "da tham gia hoat dong", "nhờ lãnh đạo chi đoàn")
     await expect(tg, 911, "Đỗ Văn Hùng báo: Tuấn")
     await presses(tg, 911, "Đúng, xác nhận", "Đã xác nhận Tuấn")
     await expect(zl, "zm_914", "đã xác nhận Tuấn")
