@@ -1022,8 +1022,8 @@ app.add_typer(visits_app, name="visits")
 
 def _report_day(t: Translator, text: str | None, today: date) -> date:
     """The --as-of day (default today); a day not understood, or still to come, exits 1."""
+    from bot.formatting import dmy
     from handlers.fieldvisits.report import read_as_of
-    from handlers.fieldvisits.report_text import dmy
 
     if text is None:
         return today

@@ -53,3 +53,13 @@ def yes(t: Translator, value: bool) -> str:
 
 def day(sheet: Sheet, value: date | None) -> Any:
     return None if value is None else cell(sheet, value, fmt=DATE_FORMAT)  # a real Excel date
+
+
+def table(
+    sheet: Sheet, t: Translator, columns: Iterable[str], widths_: Iterable[int], freeze: str
+) -> None:
+    """Start a table: column widths, the translated headers in bold, panes frozen at
+    ``freeze`` (the header row, and the naming columns to its left)."""
+    sheet.freeze_panes = freeze
+    widths(sheet, widths_)
+    row(sheet, [t(key) for key in columns], font=BOLD)

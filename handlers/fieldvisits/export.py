@@ -139,9 +139,7 @@ CADRE_COLUMNS = (
 
 
 def _cadres(sheet: sheets.Sheet, report: VisitReport, t: Translator) -> None:
-    sheet.freeze_panes = "B2"
-    sheets.widths(sheet, [28, 30, 12, 34, 9, 9, 9, 11, 9, 9, 11, 11])
-    sheets.row(sheet, [t(key) for key in CADRE_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, CADRE_COLUMNS, [28, 30, 12, 34, 9, 9, 9, 11, 9, 9, 11, 11], "B2")
     target = report.rules.target_days
     for cadre in report.cadres:
         s, measured = cadre.summary, cadre.measured
@@ -173,9 +171,7 @@ DAY_COLUMNS = (
 
 
 def _days(sheet: sheets.Sheet, report: VisitReport, t: Translator) -> None:
-    sheet.freeze_panes = "A2"
-    sheets.widths(sheet, [28, 12, 32, 30, 50])
-    sheets.row(sheet, [t(key) for key in DAY_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, DAY_COLUMNS, [28, 12, 32, 30, 50], "A2")
     kinds = {kind.value: kind_label(kind, t) for kind in VisitKind}
     for cadre in report.cadres:
         plain = sheets.cell(sheet, cadre.name)

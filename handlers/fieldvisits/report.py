@@ -13,12 +13,13 @@ import re
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.formatting import dmy
 from bot.i18n import N_
 from bot.matching import fold
 from bot.messages import DOCUMENT, Outgoing
 from handlers.base import Answer, Context, Flow, command
 from handlers.fieldvisits.report_build import VisitReport, build_report
-from handlers.fieldvisits.report_text import dmy, report_text
+from handlers.fieldvisits.report_text import report_text
 from handlers.fieldvisits.rules import rules_for
 from scheduler.field_visits import counting_window
 from scheduler.recurrence import parse_date

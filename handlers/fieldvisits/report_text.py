@@ -7,8 +7,7 @@ furthest behind pace (at most :data:`BEHIND_SHOWN`). Everything else is in the E
 
 from __future__ import annotations
 
-from datetime import date
-
+from bot.formatting import dmy
 from bot.i18n import N_, Translator
 from handlers.fieldvisits.report_build import VisitReport, share
 from scheduler.field_visits import ExemptionReason
@@ -22,11 +21,6 @@ REASONS = {
     ExemptionReason.PARTY_WORK: N_("freport.reason_party_work"),
     ExemptionReason.OTHER: N_("freport.reason_other"),
 }
-
-
-def dmy(day: date) -> str:
-    """dd/mm/yyyy, as the unions write dates."""
-    return day.strftime("%d/%m/%Y")
 
 
 def percent(part: int, whole: int) -> str:

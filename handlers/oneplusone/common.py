@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-from bot.formatting import format_date
+from bot.formatting import dmy, format_date
 from bot.i18n import N_, Translator
 from bot.matching import fold
 from handlers.base import Context
@@ -64,10 +64,6 @@ async def quiet_end(ctx: Context, unit_id: int) -> datetime:
 
 def today(ctx: Context) -> date:
     return local_today(ctx.now, ctx.settings)
-
-
-def dmy(day: date) -> str:
-    return day.strftime("%d/%m/%Y")
 
 
 def stage_label(t: Translator, recruit: Recruit) -> str:

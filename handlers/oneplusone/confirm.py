@@ -11,12 +11,12 @@ and tells the member.
 
 from __future__ import annotations
 
+from bot.formatting import dmy
 from bot.i18n import N_, Translator
 from handlers.base import Answer, Context, Flow, action, command
 from handlers.fieldvisits.status import event_tag
 from handlers.notify import notify
 from handlers.oneplusone.common import (
-    dmy,
     quiet_end,
     relation_label,
     shown_name,

@@ -124,9 +124,7 @@ GROUP_COLUMNS = (
 
 
 def _groups(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
-    sheet.freeze_panes = "C2"
-    sheets.widths(sheet, [16, 36, *[11] * (len(GROUP_COLUMNS) - 2)])
-    sheets.row(sheet, [t(key) for key in GROUP_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, GROUP_COLUMNS, [16, 36, *[11] * (len(GROUP_COLUMNS) - 2)], "C2")
     for group in report.slowest_first():
         f = group.figures
         sheet.append(
@@ -158,9 +156,7 @@ BRANCH_COLUMNS = (
 
 
 def _branches(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
-    sheet.freeze_panes = "C2"
-    sheets.widths(sheet, [16, 48, *[11] * (len(BRANCH_COLUMNS) - 2)])
-    sheets.row(sheet, [t(key) for key in BRANCH_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, BRANCH_COLUMNS, [16, 48, *[11] * (len(BRANCH_COLUMNS) - 2)], "C2")
     for b in report.branches:
         f = b.figures
         sheet.append(
@@ -191,9 +187,7 @@ MEMBER_COLUMNS = (
 
 
 def _members(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
-    sheet.freeze_panes = "B2"
-    sheets.widths(sheet, [30, 12, 12, 12, 12])
-    sheets.row(sheet, [t(key) for key in MEMBER_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, MEMBER_COLUMNS, [30, 12, 12, 12, 12], "B2")
     for m in report.members or ():
         p = m.progress
         row = [sheets.cell(sheet, m.name), sheets.yes(t, not m.invited), p.counted, p.target]
@@ -214,9 +208,7 @@ RECRUIT_COLUMNS = (
 
 
 def _recruits(sheet: sheets.Sheet, report: Report, t: Translator) -> None:
-    sheet.freeze_panes = "B2"
-    sheets.widths(sheet, [30, 14, 30, 40, 12, 22, 40, 11, 14])
-    sheets.row(sheet, [t(key) for key in RECRUIT_COLUMNS], font=sheets.BOLD)
+    sheets.table(sheet, t, RECRUIT_COLUMNS, [30, 14, 30, 40, 12, 22, 40, 11, 14], "B2")
     for r in report.recruits or ():
         record = r.record
         sheet.append(

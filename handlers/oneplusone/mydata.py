@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.formatting import dmy
 from handlers.base import Context
-from handlers.oneplusone.common import dmy, stage_label
+from handlers.oneplusone.common import stage_label
 
 
 async def one_plus_one_data(ctx: Context, person_id: int) -> str:

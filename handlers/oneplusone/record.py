@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from bot.formatting import dmy
 from bot.i18n import N_
 from bot.matching import fold
 from handlers.base import Answer, Context, Flow, action, command
@@ -18,7 +19,6 @@ from handlers.oneplusone.common import (
     RELATIONS,
     STAGES,
     date_problem,
-    dmy,
     member_branches,
     progress_of,
     progress_text,

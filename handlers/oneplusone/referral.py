@@ -12,11 +12,11 @@ person confirming a second member's code in a year is counted once.
 
 from __future__ import annotations
 
+from bot.formatting import dmy
 from bot.i18n import N_
 from handlers.base import Answer, Context, Flow
 from handlers.link import CHANNEL_NAMES
 from handlers.oneplusone.common import (
-    dmy,
     is_counted,
     relation_label,
     shown_name,

@@ -13,11 +13,11 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+from bot.formatting import dmy
 from bot.i18n import N_
 from bot.messages import DOCUMENT, Outgoing
 from handlers.base import Answer, Context, Flow, action, command
 from handlers.fieldvisits.report import XLSX
-from handlers.oneplusone.common import dmy
 from handlers.oneplusone.common import today as local_day
 from handlers.oneplusone.report_build import Report, load_report
 from handlers.oneplusone.report_text import report_text

@@ -9,9 +9,10 @@ lists stop at a screenful with "… và N nữa".
 
 from __future__ import annotations
 
+from bot.formatting import dmy
 from bot.i18n import N_, Translator
 from handlers.fieldvisits.report_text import percent
-from handlers.oneplusone.common import CONSENTS, dmy, stage_label
+from handlers.oneplusone.common import CONSENTS, stage_label
 from handlers.oneplusone.plan import GRADES
 from handlers.oneplusone.report_build import (
     BranchLine,
