@@ -146,6 +146,15 @@ async def test_one_plus_one_on_both_channels(sandbox: Sandbox) -> None:
     names = ("Lan", "Tuấn", "Lê Văn Nam", "Trần Thị Bình", "Đỗ Văn Hùng", "Võ Thị Mai")
     assert not [c for c in cells if any(n in c for n in names)]  # counts only, above a branch
 
+    # The secretary keeps the branch's plan: survey and plan, the bot counts the rest.
+    await says(tg, 911, "/kehoach11", "Khảo sát: chưa có")
+    await presses(tg, 911, "Ghi kết quả khảo sát", "bao nhiêu thanh niên")
+    await says(tg, 911, "nhiều lắm", "chưa phải là một số")  # words, not a number: asked again
+    await says(tg, 911, "khoảng 30 bạn", "Ghi chú ngắn")
+    await presses(tg, 911, "Bỏ qua", "30 thanh niên chưa tham gia")
+    await presses(tg, 911, "Ghi kế hoạch", "Chi đoàn sẽ làm gì")
+    await says(tg, 911, "Mời thanh niên ấp dự Chủ nhật xanh", "Kế hoạch: có từ .*Chủ nhật xanh")
+
     # Next month: the secretary is still behind; Hùng reached the target, so no more.
     secretary, hung = seen(tg, 911), seen(zl, "zm_914")
     sandbox.move_clock_to(local(7, 5))
